@@ -1,0 +1,54 @@
+"""``python -m device classify``: the emotion in each of a few recordings, as a table or JSON lines."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from .card import DEFAULT_CARD
+from .errors import EmotuneError
+from .recognizer import Prediction, Recognizer
+
+
+def add_parser(sub) -> argparse.ArgumentParser:
+    p = sub.add_parser("classify", help="classify the emotion in speech recordings",
+                       description="Classify the emotion in each FILE (WAV, FLAC, OGG; any rate).")
+    p.add_argument("files", nargs="+", metavar="FILE", type=Path)
+    p.add_argument("--model", type=Path, default=DEFAULT_CARD, help="model card .json (or its .tflite)")
+    p.add_argument("--json", action="store_true", help="one JSON object per file per line")
+    return p
+
+
+def results(recognizer: Recognizer, files: list[Path]):
+    """Yield (file, Prediction or error message) for each file; a bad file never stops the others."""
+    for path in files:
+        try:
+            yield path, recognizer.classify_file(path)
+        except EmotuneError as exc:
+            yield path, str(exc)
+
+
+def json_line(path: Path, result: Prediction | str) -> str:
+    if isinstance(result, str):
+        return json.dumps({"file": str(path), "emotion": None, "error": result})
+    return json.dumps({"file": str(path), **result.to_dict()})
+
+
+def table_row(path: Path, result: Prediction | str, width: int) -> str:
+    if isinstance(result, str):
+        return f"{str(path):<{width}}  {'—':<10} {'':>6} {'':>8}  {result}"
+    return (f"{str(path):<{width}}  {result.emotion:<10} {result.confidence:>6.0%} "
+            f"{result.total_ms:>6.1f}ms  {result.speech_seconds:.1f}s speech")
+
+
+def main(args) -> int:
+    recognizer = Recognizer(args.model)
+    width = max(len(str(f)) for f in args.files)
+    if not args.json:
+        print(f"{'file':<{width}}  {'emotion':<10} {'conf':>6} {'latency':>8}")
+    failed = False
+    for path, result in results(recognizer, args.files):
+        failed |= isinstance(result, str)
+        print(json_line(path, result) if args.json else table_row(path, result, width), flush=True)
+    return 1 if failed else 0

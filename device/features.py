@@ -1,0 +1,124 @@
+"""The audio front-end: log-mel filterbank features, the one implementation device and training share.
+
+Every parameter is a field of :class:`FrontEnd`, which the model card stores beside the model, so
+the features a model was trained on are exactly the ones it is fed on the Pi.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from python_speech_features import fbank
+
+from .endpoint import EndpointParams, Segment, find_speech
+from .errors import NoSpeech
+
+
+@dataclass(frozen=True)
+class FrontEnd:
+    """Parameters of the front-end. Times in seconds, frequencies in Hz."""
+
+    sample_rate: int = 16000
+    winlen: float = 0.025
+    """Analysis window (Hamming)."""
+    winstep: float = 0.010
+    """Hop between windows: one feature frame per step."""
+    nfilt: int = 64
+    """Mel filters: the feature vector's length."""
+    nfft: int = 512
+    lowfreq: float = 50.0
+    highfreq: float = 8000.0
+    preemph: float = 0.97
+    frames: int = 300
+    """Frames in one model input window (``frames * winstep`` seconds)."""
+    hop_frames: int = 150
+    """Hop between windows when the speech is longer than one window."""
+    max_windows: int = 4
+    """Most windows classified for one utterance (their scores are averaged)."""
+    endpoint: EndpointParams = field(default_factory=EndpointParams)
+
+    def to_dict(self) -> dict:
+        return {**{k: v for k, v in self.__dict__.items() if k != "endpoint"}, "endpoint": self.endpoint.to_dict()}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> FrontEnd:
+        data = dict(data)
+        endpoint = EndpointParams(**data.pop("endpoint", {}))
+        return cls(**data, endpoint=endpoint)
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """The features of one utterance: model input windows and where the speech was."""
+
+    windows: np.ndarray
+    """float32 array (n_windows, frames, nfilt), each normalised and padded."""
+    segment: Segment
+
+
+def log_mel(samples: np.ndarray, fe: FrontEnd) -> np.ndarray:
+    """Return the (frames, nfilt) float32 log-mel filterbank of mono ``samples`` at ``fe.sample_rate``."""
+    energies, _ = fbank(
+        samples, samplerate=fe.sample_rate, winlen=fe.winlen, winstep=fe.winstep, nfilt=fe.nfilt,
+        nfft=fe.nfft, lowfreq=fe.lowfreq, highfreq=fe.highfreq, preemph=fe.preemph, winfunc=np.hamming,
+    )
+    return np.log(energies).astype(np.float32)
+
+
+def normalise(feats: np.ndarray) -> np.ndarray:
+    """Return ``feats`` shifted and scaled to zero mean and unit variance over the whole utterance.
+
+    One mean and one deviation for all bands: loudness and microphone gain go, the spectral tilt
+    and the energy contour that carry vocal effort stay.
+    """
+    return ((feats - feats.mean()) / (feats.std() + 1e-5)).astype(np.float32)
+
+
+def fit(feats: np.ndarray, frames: int, offset: int | None = None) -> np.ndarray:
+    """Return a (frames, nfilt) window of ``feats``: centred and zero padded if shorter, else cut.
+
+    ``offset`` places a short utterance (or picks where a long one is cut); None centres it.
+    """
+    n = len(feats)
+    out = np.zeros((frames, feats.shape[1]), dtype=np.float32)
+    if n <= frames:
+        at = (frames - n) // 2 if offset is None else offset
+        out[at : at + n] = feats
+    else:
+        at = (n - frames) // 2 if offset is None else offset
+        out[:] = feats[at : at + frames]
+    return out
+
+
+def windows(feats: np.ndarray, fe: FrontEnd) -> np.ndarray:
+    """Return the model input windows (n, frames, nfilt) covering normalised ``feats``.
+
+    Speech up to one window long gives one centred window; longer speech gives windows every
+    ``hop_frames``, at most ``max_windows`` of them, centred on the utterance.
+    """
+    n = len(feats)
+    if n <= fe.frames:
+        return fit(feats, fe.frames)[None]
+    count = min(fe.max_windows, 1 + -(-(n - fe.frames) // fe.hop_frames))
+    span = fe.frames + (count - 1) * fe.hop_frames
+    first = max(0, (n - span) // 2)
+    starts = [min(first + i * fe.hop_frames, n - fe.frames) for i in range(count)]
+    return np.stack([feats[s : s + fe.frames] for s in starts])
+
+
+def speech_features(samples: np.ndarray, fe: FrontEnd) -> tuple[np.ndarray, Segment]:
+    """Return the normalised log-mel features of the speech in ``samples`` and where it was.
+
+    Raises :class:`~device.errors.NoSpeech` if the end-pointer finds no speech.
+    """
+    segment = find_speech(samples, fe.sample_rate, fe.endpoint)
+    if segment is None:
+        raise NoSpeech("no speech found in the recording")
+    return normalise(log_mel(segment.cut(samples), fe)), segment
+
+
+def extract(samples: np.ndarray, fe: FrontEnd) -> Utterance:
+    """Return the model input for mono ``samples`` at ``fe.sample_rate``: the one path to the model."""
+    feats, segment = speech_features(samples, fe)
+    return Utterance(windows(feats, fe), segment)

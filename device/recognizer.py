@@ -1,0 +1,86 @@
+"""From a recording to an emotion: end-point, front-end, model, with the time each step took."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import audio
+from . import card as cards
+from .features import extract
+from .model import EmotionModel
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The emotion heard in one utterance."""
+
+    emotion: str
+    confidence: float
+    """Probability of ``emotion``, in [0, 1]."""
+    scores: dict[str, float]
+    """Probability of every label."""
+    speech_seconds: float
+    features_ms: float
+    inference_ms: float
+
+    @property
+    def total_ms(self) -> float:
+        return self.features_ms + self.inference_ms
+
+    def to_dict(self) -> dict:
+        return {
+            "emotion": self.emotion,
+            "confidence": round(self.confidence, 4),
+            "scores": {k: round(v, 4) for k, v in self.scores.items()},
+            "speech_seconds": round(self.speech_seconds, 3),
+            "latency_ms": {
+                "features": round(self.features_ms, 2),
+                "inference": round(self.inference_ms, 2),
+                "total": round(self.total_ms, 2),
+            },
+        }
+
+
+class Recognizer:
+    """Classifies the emotion of speech with a model and its card.
+
+    >>> recognizer = Recognizer()                       # the shipped model
+    >>> recognizer.classify_file("samples/03-01-05-02-01-01-11.flac").emotion   # doctest: +SKIP
+    'angry'
+    """
+
+    def __init__(self, card_path: str | Path = cards.DEFAULT_CARD, threads: int = 1):
+        self.card = cards.load(card_path)
+        self.model = EmotionModel(self.card, threads=threads)
+
+    @property
+    def sample_rate(self) -> int:
+        return self.card.frontend.sample_rate
+
+    def classify(self, samples: np.ndarray) -> Prediction:
+        """Return the emotion in mono float32 ``samples`` at :attr:`sample_rate`.
+
+        Raises :class:`~device.errors.NoSpeech` when there is no speech in them.
+        """
+        t0 = time.perf_counter()
+        utterance = extract(samples, self.card.frontend)
+        t1 = time.perf_counter()
+        scores = self.model.scores(utterance.windows)
+        t2 = time.perf_counter()
+        best = int(np.argmax(scores))
+        return Prediction(
+            emotion=self.card.labels[best],
+            confidence=float(scores[best]),
+            scores={label: float(s) for label, s in zip(self.card.labels, scores, strict=True)},
+            speech_seconds=utterance.segment.seconds,
+            features_ms=(t1 - t0) * 1000.0,
+            inference_ms=(t2 - t1) * 1000.0,
+        )
+
+    def classify_file(self, path: str | Path) -> Prediction:
+        """Return the emotion in the audio file at ``path`` (any rate, mono or stereo)."""
+        return self.classify(audio.load(path, self.sample_rate))

@@ -1,0 +1,142 @@
+"""``python -m training ser``: train, quantize and evaluate the speech emotion model, write it with its card."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+import os
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from device.features import FrontEnd
+
+from . import corpora, splits
+from .augment import Augmenter
+from .corpora import LABELS
+from .dataset import Examples, examples, random_window, read_all, spec_augment
+
+log = logging.getLogger(__name__)
+
+LICENCES = {
+    "ravdess": "CC BY-NC-SA 4.0 (RAVDESS, Livingstone & Russo 2018): the model is for non-commercial use only",
+    "crema-d": "Open Database License (CREMA-D)",
+    "tess": "CC BY-NC-ND 4.0 (TESS)",
+    "savee": "free for research use (SAVEE)",
+    "emodb": "free for research use (EmoDB)",
+}
+
+
+def add_parser(sub) -> argparse.ArgumentParser:
+    p = sub.add_parser("ser", help="train the speech emotion model",
+                       description="Train, int8-quantize and evaluate the speech emotion ConvNet.")
+    p.add_argument("--corpus", action="append", required=True, metavar="NAME=DIR",
+                   help=f"a corpus to train on, by layout name ({', '.join(corpora.CORPORA)}); repeatable")
+    p.add_argument("--holdout", default="", help="comma-separated speakers to hold out, e.g. ravdess:17,ravdess:18")
+    p.add_argument("--holdout-fraction", type=float, default=0.2, help="if --holdout is empty: share of speakers")
+    p.add_argument("--out", type=Path, default=Path("models/emotune-ser.json"), help="the model card to write")
+    p.add_argument("--epochs", type=int, default=40)
+    p.add_argument("--copies", type=int, default=5, help="augmented copies of each training clip")
+    p.add_argument("--width", type=float, default=1.0, help="network width multiplier")
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--seed", type=int, default=20261125)
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    p.add_argument("--noise-snr", type=float, default=10.0, help="SNR (dB) of the white-noise evaluation")
+    return p
+
+
+def parse_corpora(specs: list[str]) -> list[tuple[str, Path]]:
+    out = []
+    for spec in specs:
+        name, sep, root = spec.partition("=")
+        if not sep:
+            raise SystemExit(f"--corpus {spec!r}: write it as NAME=DIR, e.g. ravdess=../shared/data/ravdess")
+        out.append((name.strip().lower(), Path(root)))
+    return out
+
+
+class Batches:
+    """Training batches: each example at a random offset, SpecAugment masks, class-balancing weights."""
+
+    def __init__(self, data: Examples, fe: FrontEnd, batch: int, seed: int):
+        import keras
+
+        class _Seq(keras.utils.PyDataset):
+            def __len__(s):
+                return math.ceil(len(data) / batch)
+
+            def __getitem__(s, i):
+                return self.batch(i)
+
+            def on_epoch_end(s):
+                self.order = self.rng.permutation(len(data))
+
+        self.data, self.fe, self.size = data, fe, batch
+        self.rng = np.random.default_rng(seed)
+        self.order = self.rng.permutation(len(data))
+        counts = np.bincount(data.labels, minlength=len(LABELS))
+        self.weights = (len(data) / (np.count_nonzero(counts) * np.maximum(counts, 1))).astype(np.float32)
+        self.sequence = _Seq()
+
+    def batch(self, i: int):
+        idx = self.order[i * self.size : (i + 1) * self.size]
+        x = np.stack([spec_augment(random_window(self.data.features[j], self.fe.frames, self.rng), self.rng)
+                      for j in idx])[..., None]
+        y = np.eye(len(LABELS), dtype=np.float32)[self.data.labels[idx]]
+        return x, y, self.weights[self.data.labels[idx]]
+
+
+def fit_model(data: Examples, fe: FrontEnd, args):
+    """Return a DS-CNN trained on ``data`` for ``args.epochs`` epochs (fixed schedule, no peeking)."""
+    import keras
+
+    from .network import ds_cnn
+
+    keras.utils.set_random_seed(args.seed)
+    model = ds_cnn(fe.frames, fe.nfilt, len(LABELS), width=args.width)
+    batches = Batches(data, fe, args.batch, args.seed)
+    steps = args.epochs * len(batches.sequence)
+    schedule = keras.optimizers.schedules.CosineDecay(
+        0.0, decay_steps=steps, warmup_target=3e-3, warmup_steps=max(1, steps // 20))
+    model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=1e-4),
+                  loss=keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.1),
+                  weighted_metrics=["accuracy"])
+    log.info("training %d parameters on %d examples for %d epochs", model.count_params(), len(data), args.epochs)
+    model.fit(batches.sequence, epochs=args.epochs, verbose=2)
+    return model
+
+
+def main(args) -> int:
+    from . import report
+
+    started = time.time()
+    fe = FrontEnd()
+    clips = [c for name, root in parse_corpora(args.corpus) for c in corpora.load(name, root)]
+    holdout = [s for s in args.holdout.split(",") if s] or splits.pick_holdout(clips, args.holdout_fraction, args.seed)
+    train_clips, test_clips = splits.split(clips, holdout)
+    log.info("%d training clips from %d speakers; %d held-out clips from %s", len(train_clips),
+             len(splits.speakers(train_clips)), len(test_clips), ", ".join(holdout))
+    train_clips, train_audio = read_all(train_clips, fe.sample_rate)
+    test_clips, test_audio = read_all(test_clips, fe.sample_rate)
+    augmenter = Augmenter(voices=tuple(train_audio[:: max(1, len(train_audio) // 200)]))
+    data = examples(train_clips, train_audio, fe, args.copies, augmenter, args.seed, args.jobs)
+    model = fit_model(data, fe, args)
+    names = sorted({name for name, _ in parse_corpora(args.corpus)})
+    training = {
+        "command": "python -m training ser " + shlex.join(sys.argv[2:] if sys.argv[1:2] == ["ser"] else sys.argv[1:]),
+        "seed": args.seed,
+        "corpora": names,
+        "licence": "; ".join(LICENCES[n] for n in names),
+        "train_speakers": splits.speakers(train_clips),
+        "heldout_speakers": sorted(holdout),
+        "train_clips": len(train_clips),
+        "examples": len(data),
+        "epochs": args.epochs,
+        "parameters": model.count_params(),
+    }
+    report.build(model, fe, data, test_clips, test_audio, training, args, started)
+    return 0
