@@ -1,0 +1,93 @@
+"""Shared fixtures: real ``mpd`` and ``mosquitto`` on free loopback ports, gpiozero's mock pins.
+
+- ``mpd_server(music_dir, playlist_dir, **kw)``: a factory; each call starts a private MPD
+  (:class:`servers.MpdServer`) that is stopped when the test ends.
+- ``mosquitto``: a fresh anonymous broker for one test (:class:`servers.Mosquitto`; ``.restart()``
+  keeps the port). ``mosquitto_factory(**kw)`` makes others (e.g. with username/password).
+- ``mock_pins``: sets ``gpiozero.Device.pin_factory`` to a ``MockFactory`` and restores it after.
+- ``music``: a tiny library of synthesised WAV tones, ``music/<name>.wav``, with its playlist dir.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from servers import Mosquitto, MpdServer, write_tone  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+RAVDESS = REPO.parent / "shared" / "data" / "ravdess"
+
+
+def _need(binary: str) -> None:
+    if shutil.which(binary) is None:
+        pytest.skip(f"{binary} is not installed (make system-deps installs it)")
+
+
+@pytest.fixture
+def mpd_server(tmp_path_factory):
+    """Factory: ``mpd_server(music_dir, playlist_dir, password=None) -> MpdServer`` (started)."""
+    _need("mpd")
+    started: list[MpdServer] = []
+
+    def make(music_dir, playlist_dir, **kw) -> MpdServer:
+        server = MpdServer(music_dir, playlist_dir, workdir=tmp_path_factory.mktemp("mpd"), **kw)
+        started.append(server)
+        return server.start()
+
+    yield make
+    for server in started:
+        server.close()
+
+
+@pytest.fixture
+def mosquitto_factory(tmp_path_factory):
+    """Factory: ``mosquitto_factory(username=None, password=None) -> Mosquitto`` (started)."""
+    _need("mosquitto")
+    started: list[Mosquitto] = []
+
+    def make(**kw) -> Mosquitto:
+        broker = Mosquitto(workdir=tmp_path_factory.mktemp("mosquitto"), **kw)
+        started.append(broker)
+        return broker.start()
+
+    yield make
+    for broker in started:
+        broker.close()
+
+
+@pytest.fixture
+def mosquitto(mosquitto_factory) -> Mosquitto:
+    """A fresh anonymous broker on a free loopback port for this test."""
+    return mosquitto_factory()
+
+
+@pytest.fixture
+def mock_pins():
+    """gpiozero's MockFactory as the default pin factory for this test; the previous one after."""
+    from gpiozero import Device
+    from gpiozero.pins.mock import MockFactory
+
+    previous = Device.pin_factory
+    factory = MockFactory()
+    Device.pin_factory = factory
+    try:
+        yield factory
+    finally:
+        factory.reset()
+        Device.pin_factory = previous
+
+
+@pytest.fixture
+def music(tmp_path) -> tuple[Path, Path]:
+    """A tiny library: ``(music_dir, playlist_dir)`` with tones ``a.wav`` .. ``f.wav`` (3 s each)."""
+    music_dir, playlist_dir = tmp_path / "music", tmp_path / "playlists"
+    for i, name in enumerate("abcdef"):
+        write_tone(music_dir / f"{name}.wav", 220.0 * (1 + i / 4), seconds=3.0)
+    playlist_dir.mkdir()
+    return music_dir, playlist_dir
