@@ -19,3 +19,7 @@ class ModelError(EmotuneError, ValueError):
 
 class ConfigError(EmotuneError, ValueError):
     """A configuration file is missing, unreadable, or has a bad key or value."""
+
+
+class CommandError(EmotuneError, ValueError):
+    """A command (from MQTT) is not one the appliance understands; it is logged and ignored."""

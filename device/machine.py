@@ -1,0 +1,520 @@
+"""The appliance's decisions: events in, actions out; no I/O, no threads, no clock of its own.
+
+The composition root (:mod:`device.app`) turns button presses, recordings, MPD and MQTT news into
+:class:`Event` objects, calls :meth:`Machine.handle` with each one and the time, and carries out the
+:class:`Action` objects it gets back, in order::
+
+    >>> m = Machine({"calm": ["evening"]}, min_confidence=0.4)
+    >>> [type(a).__name__ for a in m.handle(Pressed(), now=0.0)]
+    ['StartCapture', 'PublishState', 'ShowPattern']
+
+The published ``state`` is one of ``idle, listening, thinking, playing, unsure, error``; see
+:meth:`Machine.public`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from .errors import CommandError
+
+STATES = ("idle", "listening", "thinking", "playing", "unsure", "error")
+
+
+# ---------------------------------------------------------------- events
+class Event:
+    """Something that happened; the machine decides what to do about it."""
+
+
+@dataclass(frozen=True)
+class Pressed(Event):
+    """A short press of the button (or the MQTT ``listen`` command): listen, or finish listening."""
+
+    source: str = "button"
+
+
+@dataclass(frozen=True)
+class LongPressed(Event):
+    """The button was held: stop."""
+
+
+@dataclass(frozen=True, eq=False)
+class UtteranceReady(Event):
+    """The microphone's recording has ended; ``samples`` are mono float32 at the model's rate."""
+
+    samples: Any
+
+
+@dataclass(frozen=True)
+class Classified(Event):
+    """The model's answer for the last utterance; ``at`` is the wall-clock time (epoch seconds)."""
+
+    emotion: str
+    confidence: float
+    scores: dict[str, float] = field(default_factory=dict)
+    speech_seconds: float = 0.0
+    at: float = 0.0
+
+
+@dataclass(frozen=True)
+class NoSpeechHeard(Event):
+    """The recording held no speech."""
+
+
+@dataclass(frozen=True)
+class ClassifyFailed(Event):
+    message: str
+
+
+@dataclass(frozen=True)
+class Command(Event):
+    """A command from MQTT, already checked by :func:`parse_command`."""
+
+    action: str
+    emotion: str | None = None
+    level: int | None = None
+
+
+@dataclass(frozen=True)
+class PlayerStatus(Event):
+    """MPD's playback changed: ``playing`` or not, and the playlist the current song belongs to."""
+
+    playing: bool
+    playlist: str | None = None
+
+
+@dataclass(frozen=True)
+class PlayerLost(Event):
+    """MPD cannot be reached; the player retries with backoff and sends :class:`PlayerBack`."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class PlayerBack(Event):
+    """MPD answers again."""
+
+
+@dataclass(frozen=True)
+class PlayerFailed(Event):
+    """MPD refused a command (e.g. no such playlist); not retried."""
+
+    message: str
+
+
+@dataclass(frozen=True)
+class MicFailed(Event):
+    """The microphone is missing or failed; the mic adapter retries and sends :class:`MicBack`."""
+
+    message: str
+
+
+@dataclass(frozen=True)
+class MicBack(Event):
+    """The microphone works again."""
+
+
+@dataclass(frozen=True)
+class BrokerBack(Event):
+    """(Re)connected to the MQTT broker: the retained state must be published again."""
+
+
+@dataclass(frozen=True)
+class Tick(Event):
+    """Time passes (the loop sends one about twice a second)."""
+
+
+@dataclass(frozen=True)
+class Shutdown(Event):
+    """The daemon is stopping (SIGTERM)."""
+
+
+# ---------------------------------------------------------------- actions
+class Action:
+    """Something the composition root must do."""
+
+
+@dataclass(frozen=True)
+class StartCapture(Action):
+    """Start recording an utterance; the microphone answers with UtteranceReady or MicFailed."""
+
+
+@dataclass(frozen=True)
+class StopCapture(Action):
+    """Stop recording: ``finish`` = deliver what was heard so far, else throw it away."""
+
+    finish: bool
+
+
+@dataclass(frozen=True, eq=False)
+class Classify(Action):
+    samples: Any
+
+
+@dataclass(frozen=True)
+class Play(Action):
+    """Clear MPD's queue, queue ``playlists`` in order and start playing."""
+
+    emotion: str
+    playlists: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Resume(Action):
+    """Play MPD's queue as it is (after MPD came back)."""
+
+
+@dataclass(frozen=True)
+class Stop(Action):
+    pass
+
+
+@dataclass(frozen=True)
+class Next(Action):
+    pass
+
+
+@dataclass(frozen=True)
+class SetVolume(Action):
+    level: int
+
+
+@dataclass(frozen=True)
+class Duck(Action):
+    """Lower the music while the microphone listens."""
+
+
+@dataclass(frozen=True)
+class Restore(Action):
+    """Put the volume back after :class:`Duck`."""
+
+
+@dataclass(frozen=True)
+class PublishState(Action):
+    state: dict
+
+
+@dataclass(frozen=True)
+class ShowPattern(Action):
+    """Show a state on the LED: one of :data:`STATES`."""
+
+    pattern: str
+
+
+@dataclass(frozen=True)
+class JournalRecord(Action):
+    """Append a recognition to the journal; ``at`` identifies it later."""
+
+    at: float
+    emotion: str
+    confidence: float
+    scores: dict[str, float]
+    playlist: str | None
+    speech_seconds: float
+
+
+@dataclass(frozen=True)
+class JournalOutcome(Action):
+    """The user skipped or stopped the music soon after the recognition made at ``at``."""
+
+    at: float
+    outcome: str
+
+
+# ---------------------------------------------------------------- commands
+ACTIONS = ("listen", "play", "stop", "next", "volume")
+MAX_COMMAND_BYTES = 4096
+
+
+def parse_command(payload: bytes | str) -> Command:
+    """Return the :class:`Command` in an MQTT payload, or raise :class:`CommandError` saying why not.
+
+    >>> parse_command(b'{"action": "volume", "level": 40}')
+    Command(action='volume', emotion=None, level=40)
+    """
+    if len(payload) > MAX_COMMAND_BYTES:
+        raise CommandError(f"command too long ({len(payload)} bytes)")
+    try:
+        data = json.loads(payload)
+    except (ValueError, RecursionError):
+        raise CommandError(f"command is not JSON: {payload[:80]!r}") from None
+    if not isinstance(data, dict):
+        raise CommandError("command must be a JSON object like {\"action\": \"listen\"}")
+    action = data.get("action")
+    if action not in ACTIONS:
+        raise CommandError(f"unknown action {str(action)[:40]!r} (known: {', '.join(ACTIONS)})")
+    if action == "play":
+        emotion = data.get("emotion")
+        if not isinstance(emotion, str) or not emotion or len(emotion) > 40:
+            raise CommandError('"play" needs "emotion", e.g. {"action": "play", "emotion": "calm"}')
+        return Command("play", emotion=emotion)
+    if action == "volume":
+        level = data.get("level")
+        if isinstance(level, bool) or not isinstance(level, int | float) or not math.isfinite(level) \
+                or not 0 <= level <= 100:
+            raise CommandError('"volume" needs "level" from 0 to 100')
+        return Command("volume", level=int(round(level)))
+    return Command(action)
+
+
+# ---------------------------------------------------------------- the machine
+def _iso(at: float) -> str:
+    return datetime.fromtimestamp(at, UTC).isoformat(timespec="seconds")
+
+
+class Machine:
+    """What the appliance does next, given what happened.
+
+    ``emotions`` maps each emotion to the MPD playlists to queue for it, in order (the
+    ``"emotions"`` of ``playlists.json``). Times are seconds on one monotonic clock, given with
+    each event; ``Classified.at`` is wall-clock time, used only for the journal and the history.
+    """
+
+    def __init__(self, emotions: dict[str, list[str]], *, min_confidence: float = 0.4,
+                 max_listen_seconds: float = 8.0, result_seconds: float = 10.0,
+                 outcome_seconds: float = 60.0, history: list[dict] = (), history_size: int = 5):
+        self.emotions = {e: tuple(p) for e, p in emotions.items()}
+        self.min_confidence = min_confidence
+        self.max_listen_seconds = max_listen_seconds
+        self.result_seconds = result_seconds
+        self.outcome_seconds = outcome_seconds
+        self.history: deque[dict] = deque(history, maxlen=history_size)
+        self.now = 0.0
+        self.activity: str | None = None  # "listening" or "thinking"
+        self.listen_deadline = math.inf
+        self.ducked = False
+        self.music = False
+        self.emotion: str | None = None
+        self.confidence: float | None = None
+        self.reason: str | None = None
+        self.playlist: str | None = None
+        self.unsure_until = -math.inf
+        self.faults: dict[str, str] = {}  # "player"/"mic" -> message, until they come back
+        self.problem: str | None = None  # the last action's failure, until the next press
+        self.pending: Play | None = None  # a Play to (re)issue when MPD answers
+        self.resume_on_back = False
+        self.last: dict | None = None  # the last recognition: for skip/stop outcomes
+        self._published: tuple | None = None
+        self._shown: str | None = None
+
+    # ------------------------------------------------------------ public view
+    @property
+    def state(self) -> str:
+        if self.activity:
+            return self.activity
+        if self.faults or self.problem:
+            return "error"
+        if self.now < self.unsure_until:
+            return "unsure"
+        return "playing" if self.music else "idle"
+
+    @property
+    def error(self) -> str | None:
+        messages = list(self.faults.values()) + ([self.problem] if self.problem else [])
+        return "; ".join(messages) or None
+
+    def public(self) -> dict:
+        """The retained MQTT state: state, emotion, confidence, playlist, error, reason, history."""
+        return {
+            "state": self.state,
+            "emotion": self.emotion,
+            "confidence": None if self.confidence is None else round(self.confidence, 3),
+            "playlist": self.playlist if self.music else None,
+            "error": self.error,
+            "reason": self.reason,
+            "history": list(self.history),
+        }
+
+    # ------------------------------------------------------------ dispatch
+    def handle(self, event: Event, now: float) -> list[Action]:
+        """Return the actions for ``event`` happening at ``now``; PublishState/ShowPattern when the view changed."""
+        self.now = now
+        handler = getattr(self, "_on_" + type(event).__name__, None)
+        actions = handler(event) if handler else []
+        if isinstance(event, BrokerBack):
+            self._published = None
+        view = self.public()
+        key = json.dumps(view, sort_keys=True)
+        if key != self._published:
+            self._published = key
+            actions.append(PublishState(view))
+        if view["state"] != self._shown:
+            self._shown = view["state"]
+            actions.append(ShowPattern(view["state"]))
+        return actions
+
+    # ------------------------------------------------------------ helpers
+    def _listen(self) -> list[Action]:
+        self.activity = "listening"
+        self.problem = None
+        self.reason = None
+        self.unsure_until = -math.inf
+        self.listen_deadline = self.now + self.max_listen_seconds + 3.0
+        actions: list[Action] = []
+        if self.music:
+            self.ducked = True
+            actions.append(Duck())
+        return actions + [StartCapture()]
+
+    def _unduck(self) -> list[Action]:
+        if self.ducked:
+            self.ducked = False
+            return [Restore()]
+        return []
+
+    def _cancel(self) -> list[Action]:
+        """Stop listening/thinking without a result."""
+        actions: list[Action] = []
+        if self.activity == "listening":
+            actions.append(StopCapture(finish=False))
+        self.activity = None
+        return actions + self._unduck()
+
+    def _play(self, emotion: str) -> list[Action]:
+        playlists = self.emotions.get(emotion, ())
+        if not playlists:
+            self.problem = f"no playlist for {emotion!r} in the playlists map"
+            return []
+        self.pending = Play(emotion, playlists)
+        self.music = True
+        self.playlist = playlists[0]
+        return [self.pending]
+
+    def _outcome(self, outcome: str) -> list[Action]:
+        last, self.last = self.last, None
+        if last and last["played"] and self.now - last["mono"] <= self.outcome_seconds:
+            return [JournalOutcome(last["at"], outcome)]
+        return []
+
+    def _stop(self) -> list[Action]:
+        actions = self._cancel() + [Stop()] + self._outcome("stopped")
+        self.music = False
+        self.pending = None
+        self.resume_on_back = False
+        self.unsure_until = -math.inf
+        self.problem = None
+        return actions
+
+    # ------------------------------------------------------------ handlers
+    def _on_Pressed(self, event: Pressed) -> list[Action]:
+        if self.activity == "listening":
+            return [StopCapture(finish=True)]
+        if self.activity == "thinking":
+            return []
+        return self._listen()
+
+    def _on_LongPressed(self, event: LongPressed) -> list[Action]:
+        return self._stop()
+
+    def _on_UtteranceReady(self, event: UtteranceReady) -> list[Action]:
+        if self.activity != "listening":
+            return []
+        self.activity = "thinking"
+        return self._unduck() + [Classify(event.samples)]
+
+    def _on_Classified(self, event: Classified) -> list[Action]:
+        if self.activity != "thinking":
+            return []
+        self.activity = None
+        self.emotion, self.confidence = event.emotion, event.confidence
+        actions: list[Action] = []
+        if event.confidence < self.min_confidence:
+            self.reason = "low confidence"
+            self.unsure_until = self.now + self.result_seconds
+            playlist = None
+        else:
+            actions = self._play(event.emotion)
+            playlist = actions[0].playlists[0] if actions else None
+        self.history.appendleft({"at": _iso(event.at), "emotion": event.emotion,
+                                 "confidence": round(event.confidence, 3), "playlist": playlist})
+        self.last = {"at": event.at, "mono": self.now, "played": playlist is not None}
+        actions.append(JournalRecord(event.at, event.emotion, event.confidence, dict(event.scores),
+                                     playlist, event.speech_seconds))
+        return actions
+
+    def _on_NoSpeechHeard(self, event: NoSpeechHeard) -> list[Action]:
+        if self.activity not in ("listening", "thinking"):
+            return []
+        actions = self._cancel()
+        self.emotion = self.confidence = None
+        self.reason = "no speech"
+        self.unsure_until = self.now + self.result_seconds
+        return actions
+
+    def _on_ClassifyFailed(self, event: ClassifyFailed) -> list[Action]:
+        actions = self._cancel()
+        self.problem = event.message
+        return actions
+
+    def _on_Command(self, event: Command) -> list[Action]:
+        if event.action == "listen":
+            return self._on_Pressed(Pressed("mqtt"))
+        if event.action == "stop":
+            return self._stop()
+        if event.action == "next":
+            return [Next()] + self._outcome("skipped") if self.music else []
+        if event.action == "volume":
+            return [SetVolume(event.level)]
+        if event.action == "play":
+            if event.emotion not in self.emotions:
+                return []  # the app logs commands it was given; an unknown mood changes nothing
+            actions = self._cancel()
+            self.problem = None
+            self.emotion, self.confidence, self.reason = event.emotion, None, "chosen"
+            self.unsure_until = -math.inf
+            return actions + self._play(event.emotion)
+        return []
+
+    def _on_PlayerStatus(self, event: PlayerStatus) -> list[Action]:
+        if self.pending and not event.playing:
+            return []  # the queue was cleared on the way to playing; the player says if play fails
+        self.music = event.playing
+        if event.playing:
+            self.pending = None
+            self.playlist = event.playlist or self.playlist
+        return []
+
+    def _on_PlayerLost(self, event: PlayerLost) -> list[Action]:
+        if "player" not in self.faults:
+            self.resume_on_back = self.music
+        self.faults["player"] = f"music player unreachable ({event.reason}); retrying"
+        self.music = False
+        return []
+
+    def _on_PlayerBack(self, event: PlayerBack) -> list[Action]:
+        self.faults.pop("player", None)
+        resume, self.resume_on_back = self.resume_on_back, False
+        if self.pending:
+            self.music = True
+            return [self.pending]
+        return [Resume()] if resume else []
+
+    def _on_PlayerFailed(self, event: PlayerFailed) -> list[Action]:
+        self.problem = event.message
+        self.pending = None
+        self.music = False
+        return []
+
+    def _on_MicFailed(self, event: MicFailed) -> list[Action]:
+        actions = self._cancel() if self.activity == "listening" else []
+        self.faults["mic"] = event.message
+        return actions
+
+    def _on_MicBack(self, event: MicBack) -> list[Action]:
+        self.faults.pop("mic", None)
+        return []
+
+    def _on_Tick(self, event: Tick) -> list[Action]:
+        if self.activity == "listening" and self.now > self.listen_deadline:
+            actions = self._cancel()
+            self.problem = "the microphone sent no audio in time"
+            return actions
+        return []
+
+    def _on_Shutdown(self, event: Shutdown) -> list[Action]:
+        return self._cancel()

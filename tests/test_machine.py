@@ -1,0 +1,306 @@
+"""The state machine, driven directly: events in, actions out, no I/O."""
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from device.errors import CommandError
+from device.machine import (
+    STATES,
+    BrokerBack,
+    Classified,
+    Classify,
+    ClassifyFailed,
+    Command,
+    Duck,
+    JournalOutcome,
+    JournalRecord,
+    LongPressed,
+    Machine,
+    MicBack,
+    MicFailed,
+    NoSpeechHeard,
+    Play,
+    PlayerBack,
+    PlayerFailed,
+    PlayerLost,
+    PlayerStatus,
+    Pressed,
+    PublishState,
+    Restore,
+    Resume,
+    SetVolume,
+    ShowPattern,
+    Shutdown,
+    Stop,
+    StopCapture,
+    Tick,
+    UtteranceReady,
+    parse_command,
+)
+
+MAP = {"happy": ["sunny", "upbeat"], "calm": ["evening"], "sad": ["gentle", "rising"], "angry": []}
+
+
+def kinds(actions):
+    return [type(a).__name__ for a in actions if not isinstance(a, PublishState | ShowPattern)]
+
+
+def published(actions):
+    states = [a.state for a in actions if isinstance(a, PublishState)]
+    return states[-1] if states else None
+
+
+def listen_and_hear(m, emotion="happy", confidence=0.9, t=0.0):
+    m.handle(Pressed(), t)
+    m.handle(UtteranceReady([0.0]), t + 2)
+    return m.handle(Classified(emotion, confidence, {emotion: confidence}, 1.5, at=1000.0 + t), t + 2.1)
+
+
+def test_press_listens_then_thinks_then_plays_the_emotions_playlists_in_order():
+    m = Machine(MAP, min_confidence=0.4)
+    actions = m.handle(Pressed(), 0.0)
+    assert kinds(actions) == ["StartCapture"]
+    assert published(actions)["state"] == "listening"
+    assert ShowPattern("listening") in actions
+    actions = m.handle(UtteranceReady([0.1, 0.2]), 2.0)
+    assert kinds(actions) == ["Classify"] and published(actions)["state"] == "thinking"
+    actions = m.handle(Classified("happy", 0.8, {"happy": 0.8, "sad": 0.2}, 1.2, at=1000.0), 2.1)
+    assert Play("happy", ("sunny", "upbeat")) in actions
+    record = next(a for a in actions if isinstance(a, JournalRecord))
+    assert (record.emotion, record.playlist, record.at, record.speech_seconds) == ("happy", "sunny", 1000.0, 1.2)
+    state = published(actions)
+    assert state["state"] == "playing" and state["emotion"] == "happy" and state["confidence"] == 0.8
+    assert state["playlist"] == "sunny" and state["error"] is None
+    assert state["history"][0] == {"at": "1970-01-01T00:16:40+00:00", "emotion": "happy",
+                                   "confidence": 0.8, "playlist": "sunny"}
+    # The player reports the next playlist in the queue: the state follows.
+    assert published(m.handle(PlayerStatus(True, "upbeat"), 30.0))["playlist"] == "upbeat"
+    # The queue ends.
+    assert published(m.handle(PlayerStatus(False), 100.0))["state"] == "idle"
+
+
+def test_pressing_while_music_plays_ducks_and_restores_after_recording():
+    m = Machine(MAP)
+    listen_and_hear(m)
+    m.handle(PlayerStatus(True, "sunny"), 3.0)
+    assert kinds(m.handle(Pressed(), 10.0)) == ["Duck", "StartCapture"]
+    assert kinds(m.handle(UtteranceReady([0.0]), 12.0)) == ["Restore", "Classify"]
+
+
+def test_below_min_confidence_is_unsure_music_unchanged_then_back_to_playing():
+    m = Machine(MAP, min_confidence=0.5, result_seconds=10)
+    listen_and_hear(m, "happy", 0.9)
+    m.handle(PlayerStatus(True, "sunny"), 3.0)
+    actions = listen_and_hear(m, "sad", 0.3, t=20.0)
+    assert not [a for a in actions if isinstance(a, Play | Stop)]
+    state = published(actions)
+    assert state["state"] == "unsure" and state["emotion"] == "sad" and state["reason"] == "low confidence"
+    assert state["playlist"] == "sunny"
+    assert next(a for a in actions if isinstance(a, JournalRecord)).playlist is None
+    assert m.handle(Tick(), 25.0) == []  # still unsure: nothing changed, nothing published
+    assert published(m.handle(Tick(), 33.0))["state"] == "playing"
+
+
+def test_silence_is_no_speech():
+    m = Machine(MAP)
+    m.handle(Pressed(), 0.0)
+    m.handle(UtteranceReady([0.0]), 1.0)
+    state = published(m.handle(NoSpeechHeard(), 1.1))
+    assert state["state"] == "unsure" and state["reason"] == "no speech" and state["emotion"] is None
+    assert published(m.handle(Tick(), 20.0))["state"] == "idle"
+
+
+def test_press_while_listening_finishes_the_utterance_and_thinking_ignores_presses():
+    m = Machine(MAP)
+    m.handle(Pressed(), 0.0)
+    assert kinds(m.handle(Pressed(), 1.0)) == ["StopCapture"]
+    assert m.handle(Pressed(), 1.0)[0] == StopCapture(finish=True)
+    m.handle(UtteranceReady([0.0]), 1.1)
+    assert m.handle(Pressed(), 1.2) == []
+
+
+def test_long_press_stops_and_a_stop_within_a_minute_is_journalled():
+    m = Machine(MAP, outcome_seconds=60)
+    listen_and_hear(m)
+    actions = m.handle(LongPressed(), 30.0)
+    assert Stop() in actions and JournalOutcome(1000.0, "stopped") in actions
+    assert published(actions)["state"] == "idle"
+
+
+def test_long_press_while_listening_cancels_the_recording_and_restores_volume():
+    m = Machine(MAP)
+    listen_and_hear(m)
+    m.handle(PlayerStatus(True, "sunny"), 3.0)
+    m.handle(Pressed(), 100.0)
+    actions = m.handle(LongPressed(), 101.0)
+    assert kinds(actions) == ["StopCapture", "Restore", "Stop"]
+    assert actions[0] == StopCapture(finish=False)
+    assert m.handle(UtteranceReady([0.0]), 102.0) == []  # a late recording is ignored
+
+
+def test_next_is_a_skip_only_within_the_outcome_window():
+    m = Machine(MAP, outcome_seconds=60)
+    listen_and_hear(m)
+    assert kinds(m.handle(Command("next"), 70.0)) == ["Next"]  # more than a minute later
+    listen_and_hear(m, t=100.0)
+    actions = m.handle(Command("next"), 110.0)
+    assert kinds(actions) == ["Next", "JournalOutcome"] and actions[1].outcome == "skipped"
+    assert kinds(m.handle(Command("next"), 111.0)) == ["Next"]  # only the first counts
+
+
+def test_commands():
+    m = Machine(MAP)
+    actions = m.handle(Command("play", emotion="calm"), 0.0)
+    assert Play("calm", ("evening",)) in actions
+    state = published(actions)
+    assert state["state"] == "playing" and state["emotion"] == "calm" and state["confidence"] is None
+    assert m.handle(Command("volume", level=30), 1.0) == [SetVolume(30)]
+    assert m.handle(Command("play", emotion="bored"), 2.0) == []
+    assert kinds(m.handle(Command("listen"), 3.0)) == ["Duck", "StartCapture"]
+    assert Stop() in m.handle(Command("stop"), 4.0)
+
+
+def test_an_emotion_without_playlists_is_an_error_until_the_next_press():
+    m = Machine(MAP)
+    state = published(listen_and_hear(m, "angry", 0.9))
+    assert state["state"] == "error" and "angry" in state["error"]
+    assert published(m.handle(Pressed(), 5.0))["error"] is None
+
+
+def test_mpd_down_when_playing_is_retried_when_it_comes_back():
+    m = Machine(MAP)
+    listen_and_hear(m)
+    state = published(m.handle(PlayerLost("connection refused"), 2.2))
+    assert state["state"] == "error" and "music player unreachable" in state["error"]
+    assert m.handle(PlayerStatus(False), 2.3) == []  # still pending
+    actions = m.handle(PlayerBack(), 5.0)
+    assert Play("happy", ("sunny", "upbeat")) in actions
+    assert published(actions)["state"] == "playing"
+    m.handle(PlayerStatus(True, "sunny"), 5.1)
+    assert m.pending is None
+
+
+def test_mpd_restarted_while_playing_resumes():
+    m = Machine(MAP)
+    listen_and_hear(m)
+    m.handle(PlayerStatus(True, "sunny"), 3.0)
+    m.handle(PlayerLost("EOF"), 10.0)
+    m.handle(PlayerLost("refused"), 11.0)
+    assert kinds(m.handle(PlayerBack(), 12.0)) == ["Resume"]
+
+
+def test_mpd_refusing_is_an_error_without_retry():
+    m = Machine(MAP)
+    listen_and_hear(m)
+    state = published(m.handle(PlayerFailed("no such playlist 'sunny'"), 2.2))
+    assert state["state"] == "error" and state["error"] == "no such playlist 'sunny'"
+    assert not [a for a in m.handle(PlayerBack(), 3.0) if isinstance(a, Play | Resume)]
+
+
+def test_mic_failure_is_an_error_until_it_comes_back_and_pressing_retries():
+    m = Machine(MAP)
+    m.handle(Pressed(), 0.0)
+    actions = m.handle(MicFailed("no input device 'usb'"), 0.5)
+    assert kinds(actions) == ["StopCapture"]
+    assert published(actions) == {**published(actions), "state": "error", "error": "no input device 'usb'"}
+    assert kinds(m.handle(Pressed(), 1.0)) == ["StartCapture"]  # a press tries again
+    assert published(m.handle(MicBack(), 2.0))["state"] == "listening"
+    m.handle(ClassifyFailed("boom"), 2.5)
+    assert m.state == "error"
+
+
+def test_a_microphone_that_never_answers_times_out():
+    m = Machine(MAP, max_listen_seconds=5)
+    m.handle(Pressed(), 0.0)
+    assert m.handle(Tick(), 7.0) == []
+    actions = m.handle(Tick(), 8.5)
+    assert kinds(actions) == ["StopCapture"] and published(actions)["state"] == "error"
+
+
+def test_broker_back_republishes_the_state_and_shutdown_stops_recording():
+    m = Machine(MAP)
+    m.handle(Tick(), 0.0)
+    assert kinds(m.handle(BrokerBack(), 1.0)) == [] and published(m.handle(BrokerBack(), 1.0))["state"] == "idle"
+    m.handle(Pressed(), 2.0)
+    assert kinds(m.handle(Shutdown(), 3.0)) == ["StopCapture"]
+
+
+def test_history_is_kept_newest_first_and_bounded():
+    m = Machine(MAP, history=[{"emotion": "old"}], history_size=3)
+    for i, emotion in enumerate(["happy", "calm", "sad"]):
+        listen_and_hear(m, emotion, t=10.0 * i)
+    assert [h["emotion"] for h in m.public()["history"]] == ["sad", "calm", "happy"]
+
+
+@pytest.mark.parametrize("payload, expected", [
+    (b'{"action": "listen"}', Command("listen")),
+    ('{"action": "play", "emotion": "calm"}', Command("play", emotion="calm")),
+    (b'{"action": "stop", "extra": 1}', Command("stop")),
+    (b'{"action": "next"}', Command("next")),
+    (b'{"action": "volume", "level": 0}', Command("volume", level=0)),
+    (b'{"action": "volume", "level": 99.6}', Command("volume", level=100)),
+])
+def test_parse_command(payload, expected):
+    assert parse_command(payload) == expected
+
+
+@pytest.mark.parametrize("payload", [
+    b"", b"listen", b"[]", b"null", b'{"action": "dance"}', b'{"action": "play"}',
+    b'{"action": "play", "emotion": 3}', b'{"action": "volume", "level": 101}',
+    b'{"action": "volume", "level": true}', b'{"action": "volume", "level": NaN}', b'{"action": "volume"}',
+    b"\xff\xfe", b"[" * 100000, b'{"action": ["listen"]}',
+])
+def test_malformed_commands_are_refused_with_a_reason(payload):
+    with pytest.raises(CommandError):
+        parse_command(payload)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=10,
+)
+command_like = st.fixed_dictionaries(
+    {"action": st.sampled_from(["listen", "play", "stop", "next", "volume", "x"]) | json_values},
+    optional={"emotion": json_values | st.sampled_from(list(MAP)), "level": json_values},
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=300) | command_like.map(lambda d: json.dumps(d).encode()))
+def test_fuzzed_commands_parse_or_are_refused_and_never_break_the_machine(payload):
+    try:
+        command = parse_command(payload)
+    except CommandError:
+        return
+    m = Machine(MAP)
+    actions = m.handle(command, 1.0)
+    assert m.state in STATES
+    assert all(0 <= a.level <= 100 for a in actions if isinstance(a, SetVolume))
+
+
+events = st.sampled_from([
+    Pressed(), LongPressed(), UtteranceReady([0.0]), Classified("happy", 0.9), Classified("sad", 0.1),
+    Classified("angry", 0.9), NoSpeechHeard(), ClassifyFailed("x"), Command("next"), Command("stop"),
+    Command("play", emotion="calm"), PlayerStatus(True, "sunny"), PlayerStatus(False), PlayerLost("x"),
+    PlayerBack(), PlayerFailed("x"), MicFailed("x"), MicBack(), BrokerBack(), Tick(), Shutdown(),
+])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(events, st.floats(0, 30)), max_size=40))
+def test_any_sequence_of_events_keeps_a_valid_state_and_balanced_ducking(sequence):
+    m = Machine(MAP)
+    now, ducks = 0.0, 0
+    for event, dt in sequence:
+        now += dt
+        for action in m.handle(event, now):
+            ducks += isinstance(action, Duck) - isinstance(action, Restore)
+            assert not isinstance(action, Play) or action.playlists
+            assert not isinstance(action, Classify) or m.state == "thinking"
+        assert m.state in STATES and 0 <= ducks <= 1
+        assert (ducks == 1) == (m.state == "listening" and m.ducked)
+        assert m.public()["state"] == m.state
