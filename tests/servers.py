@@ -273,3 +273,39 @@ def servers(music_dir: str | Path, playlist_dir: str | Path):
     """Both servers at once: ``with servers(music, lists) as (mpd_server, broker): ...``."""
     with MpdServer(music_dir, playlist_dir) as mpd_server, Mosquitto() as broker:
         yield mpd_server, broker
+
+
+class Recorder:
+    """An ``emit`` callable that keeps what it is given, with :meth:`wait_for` (thread-safe)."""
+
+    def __init__(self):
+        import threading
+
+        self.items: list = []
+        self._cond = threading.Condition()
+
+    def __call__(self, item) -> None:
+        with self._cond:
+            self.items.append(item)
+            self._cond.notify_all()
+
+    def wait_for(self, predicate, timeout: float = 10.0, what: str = "an expected event"):
+        """Return the first item (oldest first) matching ``predicate``; raise AssertionError after ``timeout``."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                for item in self.items:
+                    if predicate(item):
+                        return item
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"no {what} within {timeout:g}s; got {self.items[-10:]!r}")
+                self._cond.wait(left)
+
+    def clear(self) -> None:
+        with self._cond:
+            self.items.clear()
+
+    def of(self, kind) -> list:
+        with self._cond:
+            return [i for i in self.items if isinstance(i, kind)]

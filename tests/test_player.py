@@ -1,0 +1,111 @@
+"""The MPD adapter against a real ``mpd`` (null output): playlists in order, volume, loss and return."""
+
+import pytest
+from servers import MpdServer, Recorder
+
+from device.config import MpdSettings
+from device.machine import PlayerBack, PlayerFailed, PlayerLost, PlayerStatus
+from device.player import Player
+
+
+@pytest.fixture
+def library(music, mpd_server):
+    music_dir, playlist_dir = music
+    (playlist_dir / "morning.m3u").write_text("a.wav\nb.wav\n")
+    (playlist_dir / "evening.m3u").write_text("c.wav\n")
+    (playlist_dir / "ghosts.m3u").write_text("not-there.wav\n")
+    return mpd_server(music_dir, playlist_dir)
+
+
+def make(server, events, **kw):
+    return Player(MpdSettings(host=server.host, port=server.port, timeout=2.0, **kw), events,
+                  poll_seconds=0.05, backoff=(0.05, 0.2))
+
+
+def queue(server):
+    return [line.split(": ", 1)[1] for line in server.command("playlistinfo") if line.startswith("file: ")]
+
+
+def test_play_queues_the_playlists_in_order_and_reports_which_one_plays(library):
+    events = Recorder()
+    with make(library, events) as player:
+        events.wait_for(lambda e: e == PlayerStatus(False, None), what="first status")
+        assert player.play(["morning", "evening"])
+        assert queue(library) == ["a.wav", "b.wav", "c.wav"]
+        assert library.status()["state"] == "play"
+        events.wait_for(lambda e: e == PlayerStatus(True, "morning"))
+        library.command("play 2")
+        events.wait_for(lambda e: e == PlayerStatus(True, "evening"))
+        events.clear()
+        assert player.next()  # the last track: MPD stops
+        events.wait_for(lambda e: e == PlayerStatus(False, None))
+        assert player.play(["evening", "missing", "morning"])  # a missing playlist is skipped
+        assert queue(library) == ["c.wav", "a.wav", "b.wav"]
+        assert player.stop() and library.status()["state"] == "stop"
+    assert not events.of(PlayerLost)
+
+
+def test_a_refused_play_is_reported_not_raised(library):
+    events = Recorder()
+    with make(library, events) as player:
+        assert not player.play(["nope", "ghosts"])
+        failed = events.wait_for(lambda e: isinstance(e, PlayerFailed))
+        assert "nope" in failed.message
+
+
+def test_volume_ducking_restores_and_a_volume_set_while_ducked_wins(library):
+    events = Recorder()
+    with make(library, events, duck_volume=20) as player:
+        player.play(["morning"])
+        assert player.set_volume(80) and player.volume() == 80
+        assert player.duck() and player.volume() == 20
+        assert player.restore() and player.volume() == 80
+        player.duck()
+        player.set_volume(60)
+        assert player.volume() == 20
+        player.restore()
+        assert player.volume() == 60
+        player.set_volume(10)
+        player.duck()  # never raised
+        assert player.volume() == 10
+        player.restore()
+        assert player.volume() == 10
+
+
+def test_mpd_down_at_start_then_started_then_restarted(music, tmp_path):
+    music_dir, playlist_dir = music
+    (playlist_dir / "morning.m3u").write_text("a.wav\nb.wav\n")
+    server = MpdServer(music_dir, playlist_dir, workdir=tmp_path / "mpd")
+    events = Recorder()
+    try:
+        with make(server, events) as player:
+            events.wait_for(lambda e: isinstance(e, PlayerLost), what="PlayerLost while MPD is down")
+            assert not player.play(["morning"])  # reported, not raised
+            server.start()
+            events.wait_for(lambda e: isinstance(e, PlayerBack), what="PlayerBack after MPD started")
+            assert player.play(["morning"])
+            events.wait_for(lambda e: e == PlayerStatus(True, "morning"))
+            events.clear()
+            server.restart()
+            events.wait_for(lambda e: isinstance(e, PlayerLost))
+            events.wait_for(lambda e: isinstance(e, PlayerBack))
+            assert player.resume()  # the command connection reconnects by itself
+            assert server.status()["state"] == "play"
+    finally:
+        server.close()
+
+
+def test_password(music, mpd_server):
+    server = mpd_server(*music, password="s3cret")
+    events = Recorder()
+    with make(server, events, password="s3cret") as player:
+        assert player.stop()
+        events.wait_for(lambda e: isinstance(e, PlayerStatus))
+    with make(server, events, password="wrong") as player:
+        assert not player.stop()
+
+
+def test_closing_twice_is_harmless(library):
+    player = make(library, Recorder()).start()
+    player.close()
+    player.close()
