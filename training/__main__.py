@@ -9,9 +9,9 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from . import train  # noqa: E402
+from . import playlists, train  # noqa: E402
 
-COMMANDS = [train]
+COMMANDS = [train, playlists]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,311 @@
+"""``python -m training playlists``: mood playlists for MPD from a music library, and which to play per emotion.
+
+::
+
+    python -m training playlists --library ~/Music --out build/playlists [--clusters K|auto]
+                                 [--strategy lift|match] [--jobs N]
+
+writes, into ``--out`` (MPD's ``playlist_directory``; ``--library`` is its ``music_directory``):
+
+- ``<name>.m3u`` per cluster, paths relative to the library root, e.g. ``calm-bright.m3u``;
+- ``playlists.json``: the playlists with their tracks and place on the plane, and for each of the
+  8 emotions the ordered playlists to play (the contract the device reads);
+- ``playlists.png``: tracks and clusters on the arousal/valence plane;
+- ``features-cache.json``: what was measured per track, so that a re-run only analyses new or
+  changed files.
+
+Files that cannot be decoded are skipped and listed at the end; the run still succeeds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import multiprocessing
+import os
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from device.errors import AudioError
+
+from . import moodmap
+from .cluster import Clustering, ClusterSettings, cluster, columns
+from .library import AUDIO_SUFFIXES, ExcerptSettings, FeatureCache, Track, find_tracks, read_excerpt, read_tags
+from .track_features import AnalysisSettings, TrackFeatures, analyse
+
+log = logging.getLogger(__name__)
+
+CACHE_NAME = "features-cache.json"
+JSON_NAME = "playlists.json"
+PNG_NAME = "playlists.png"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """One run of the command, built from the command line by :func:`settings_from`."""
+
+    library: Path
+    out: Path
+    strategy: str = "lift"
+    jobs: int = 1
+    cache: Path | None = None
+    """Feature cache file; None means ``out / features-cache.json``."""
+    clusters: ClusterSettings = field(default_factory=ClusterSettings)
+    analysis: AnalysisSettings = field(default_factory=AnalysisSettings)
+    excerpt: ExcerptSettings = field(default_factory=ExcerptSettings)
+
+    @property
+    def cache_path(self) -> Path:
+        return self.cache or self.out / CACHE_NAME
+
+
+@dataclass
+class Analysed:
+    """The library after analysis: usable tracks with features and tags, and the skipped files."""
+
+    tracks: list[Track]
+    features: list[TrackFeatures]
+    tags: list[dict]
+    skipped: list[tuple[str, str]]
+    """(relative path, reason) per file that could not be used."""
+    fresh: int
+    """How many files were decoded in this run (the others came from the cache)."""
+
+
+def clusters_arg(text: str) -> int | None:
+    """Parse ``--clusters``: ``auto`` (None) or a positive number."""
+    if text == "auto":
+        return None
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"--clusters takes a positive number or 'auto', not {text!r}")
+    return int(text)
+
+
+def add_parser(sub) -> argparse.ArgumentParser:
+    p = sub.add_parser("playlists", help="build mood playlists for MPD from a music library",
+                       description=__doc__.splitlines()[0].split(": ", 1)[1])
+    p.add_argument("--library", type=Path, required=True, help="music library root (MPD's music_directory)")
+    p.add_argument("--out", type=Path, required=True, help="where to write playlists (MPD's playlist_directory)")
+    p.add_argument("--clusters", type=clusters_arg, default=None, metavar="K|auto",
+                   help="number of playlists, or 'auto' to pick 3..8 by silhouette (default auto)")
+    p.add_argument("--strategy", choices=moodmap.STRATEGIES, default="lift",
+                   help="lift: start near the mood and move toward calm/happy; match: stay near it (default lift)")
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="processes analysing tracks (default: all)")
+    p.add_argument("--cache", type=Path, default=None, help=f"feature cache file (default OUT/{CACHE_NAME})")
+    p.add_argument("--excerpt", type=float, default=ExcerptSettings.seconds,
+                   help="seconds analysed per track, from its middle (default %(default)s)")
+    return p
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    return Settings(library=args.library, out=args.out, strategy=args.strategy, jobs=max(1, args.jobs),
+                    cache=args.cache, clusters=ClusterSettings(clusters=args.clusters),
+                    excerpt=ExcerptSettings(seconds=args.excerpt))
+
+
+def analyse_track(root: Path, analysis: AnalysisSettings, excerpt: ExcerptSettings, track: Track) -> dict:
+    """Return the cache entry of one track: ``{"features", "tags"}``, or ``{"error": reason}``."""
+    path = root / track.path
+    try:
+        samples, duration = read_excerpt(path, analysis.rate, excerpt)
+        features = analyse(samples, analysis)
+    except AudioError as exc:
+        return {"error": str(exc).removeprefix(f"{path}: ")}
+    except Exception as exc:  # a bug or a pathological file must not stop a library of thousands
+        log.exception("analysing %s failed", path)
+        return {"error": f"analysis failed ({type(exc).__name__}: {exc})"}
+    tags = read_tags(path)
+    tags.setdefault("duration", round(duration, 3))
+    return {"features": features.to_dict(), "tags": tags}
+
+
+def _analyse_all(settings: Settings, todo: list[Track]):
+    """Yield (track, entry) for each of ``todo``, in ``settings.jobs`` processes, with a progress bar."""
+    work = partial(analyse_track, settings.library, settings.analysis, settings.excerpt)
+    if settings.jobs <= 1 or len(todo) < 2:
+        for track in tqdm(todo, desc="analysing", unit="track", disable=not todo):
+            yield track, work(track)
+        return
+    # fork: workers share the imports already made (numpy, scipy) instead of importing them again.
+    # The pool is made before the progress bar so that no thread of this process is copied.
+    with multiprocessing.get_context("fork").Pool(min(settings.jobs, len(todo))) as pool:
+        entries = pool.imap(work, todo, chunksize=1)
+        yield from tqdm(zip(todo, entries, strict=True), total=len(todo), desc="analysing", unit="track")
+
+
+def analyse_library(settings: Settings) -> Analysed:
+    """Return the library's tracks analysed: cached entries reused, new or changed files decoded.
+
+    Raises ``ValueError`` naming the directory if it holds no audio files.
+    """
+    tracks = find_tracks(settings.library)
+    if not tracks:
+        raise ValueError(f"no audio files in {settings.library} (looked for "
+                         f"{', '.join(sorted(AUDIO_SUFFIXES))} in it and below)")
+    cache = FeatureCache(settings.cache_path, settings.analysis.key() + f":excerpt={settings.excerpt}")
+    todo = [t for t in tracks if cache.get(t) is None]
+    log.info("%d audio files in %s: %d to analyse, %d unchanged since the last run", len(tracks),
+             settings.library, len(todo), len(tracks) - len(todo))
+    try:
+        for track, entry in _analyse_all(settings, todo):
+            cache.put(track, entry)
+    finally:  # an interrupted run keeps what it analysed
+        cache.save(tracks)
+    out = Analysed([], [], [], [], len(todo))
+    for track in tracks:
+        entry = cache.get(track)
+        if "error" in entry:
+            out.skipped.append((track.path, entry["error"]))
+            continue
+        out.tracks.append(track)
+        out.features.append(TrackFeatures.from_dict(entry["features"]))
+        out.tags.append(entry.get("tags", {}))
+    return out
+
+
+def m3u(paths: list[str], tags: list[dict]) -> str:
+    """Return an extended M3U playlist: ``#EXTINF:seconds,artist - title`` then the relative path."""
+    lines = ["#EXTM3U"]
+    for path, tag in zip(paths, tags, strict=True):
+        title = " - ".join(str(tag[k]) for k in ("artist", "title") if tag.get(k)) or Path(path).stem
+        lines += [f"#EXTINF:{round(float(tag.get('duration', -1)))},{title}", path]
+    return "\n".join(lines) + "\n"
+
+
+def summary_features(cols: dict[str, np.ndarray], members: tuple[int, ...]) -> dict[str, float]:
+    """Return the mean of the interpretable features over a cluster's tracks, for people reading the JSON."""
+    keys = ("loudness_db", "tempo_bpm", "onset_rate", "brightness", "mode", "centroid_hz", "dynamics_db")
+    return {k: round(float(cols[k][list(members)].mean()), 4) for k in keys}
+
+
+def contract(settings: Settings, data: Analysed, result: Clustering, emotions: dict[str, list[str]]) -> dict:
+    """Return the content of ``playlists.json``: playlists, emotions, and how they were made."""
+    cols = columns(data.features)
+    playlist_of = {i: c.name for c in result.clusters for i in c.members}
+    return {
+        "version": 1,
+        "library": str(settings.library.resolve()),
+        "strategy": settings.strategy,
+        "playlists": [
+            {"name": c.name, "file": f"{c.name}.m3u", "tracks": [data.tracks[i].path for i in c.members],
+             "arousal": c.arousal, "valence": c.valence, "size": len(c.members),
+             "features": summary_features(cols, c.members)}
+            for c in result.clusters
+        ],
+        "emotions": emotions,
+        "emotion_places": {
+            e: {"arousal": p.arousal, "valence": p.valence,
+                "target": {"arousal": round(moodmap.target(p).arousal, 4),
+                           "valence": round(moodmap.target(p).valence, 4)}}
+            for e, p in moodmap.EMOTIONS.items()
+        },
+        "clustering": {
+            "k": len(result.clusters),
+            "chosen_by": "silhouette" if result.silhouettes else "--clusters",
+            "silhouettes": {str(k): round(s, 4) for k, s in result.silhouettes.items()},
+        },
+        "tracks": [
+            {"path": t.path, "playlist": playlist_of[i], "arousal": round(float(result.arousal[i]), 4),
+             "valence": round(float(result.valence[i]), 4), "key": f.key, "tempo_bpm": round(f.tempo_bpm, 1),
+             **{k: v for k, v in data.tags[i].items() if k in ("artist", "title", "album")}}
+            for i, (t, f) in enumerate(zip(data.tracks, data.features, strict=True))
+        ],
+        "skipped": [{"path": p, "reason": r} for p, r in data.skipped],
+    }
+
+
+def plot(path: Path, result: Clustering, title: str) -> Path:
+    """Draw tracks (dots), clusters (named), emotions (grey) and the lift target on the plane."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 7), dpi=110)
+    ax.axhline(0, color="0.85", lw=0.8)
+    ax.axvline(0, color="0.85", lw=0.8)
+    (calm, happy) = moodmap.GOOD
+    ax.plot([calm.valence, happy.valence], [calm.arousal, happy.arousal], color="tab:green", lw=6, alpha=0.25,
+            solid_capstyle="round", label="lift target (calm to happy)")
+    for emotion, p in moodmap.EMOTIONS.items():
+        ax.scatter(p.valence, p.arousal, marker="x", color="0.5", s=30)
+        ax.annotate(emotion, (p.valence, p.arousal), textcoords="offset points", xytext=(4, -10), color="0.4",
+                    fontsize=8)
+    colours = plt.get_cmap("tab10")
+    for n, c in enumerate(result.clusters):
+        m = list(c.members)
+        ax.scatter(result.valence[m], result.arousal[m], s=12, alpha=0.5, color=colours(n % 10))
+        ax.scatter(c.valence, c.arousal, s=160, color=colours(n % 10), edgecolor="black", zorder=3)
+        ax.annotate(f"{c.name} ({len(m)})", (c.valence, c.arousal), textcoords="offset points", xytext=(8, 6),
+                    fontsize=9, weight="bold")
+    ax.set(xlim=(-1.05, 1.05), ylim=(-1.05, 1.05), xlabel="valence (negative - positive)",
+           ylabel="arousal (calm - energetic)", title=title, aspect="equal")
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def remove_stale(out: Path, keep: set[str]) -> None:
+    """Delete the .m3u files an earlier run listed in ``playlists.json`` that this run does not write."""
+    try:
+        previous = json.loads((out / JSON_NAME).read_text())
+    except (OSError, ValueError):
+        return
+    for p in previous.get("playlists", []):
+        name = p.get("file", "")
+        if name.endswith(".m3u") and "/" not in name and name not in keep:
+            (out / name).unlink(missing_ok=True)
+
+
+def write(settings: Settings, data: Analysed, result: Clustering, emotions: dict[str, list[str]]) -> dict:
+    """Write the M3U files, ``playlists.json`` and ``playlists.png`` into ``settings.out``; return the JSON."""
+    settings.out.mkdir(parents=True, exist_ok=True)
+    doc = contract(settings, data, result, emotions)
+    remove_stale(settings.out, {p["file"] for p in doc["playlists"]})
+    for c in result.clusters:
+        (settings.out / f"{c.name}.m3u").write_text(
+            m3u([data.tracks[i].path for i in c.members], [data.tags[i] for i in c.members]))
+    (settings.out / JSON_NAME).write_text(json.dumps(doc, indent=1) + "\n")
+    plot(settings.out / PNG_NAME, result, f"{settings.library.resolve().name}: {len(data.tracks)} tracks, "
+         f"{len(result.clusters)} playlists")
+    return doc
+
+
+def report(doc: dict, data: Analysed, out: Path) -> str:
+    """Return the summary printed at the end: playlists, one emotion line, then every skipped file."""
+    lines = [f"wrote {len(doc['playlists'])} playlists of {len(data.tracks)} tracks to {out} "
+             f"({data.fresh} analysed now, {len(data.tracks) + len(data.skipped) - data.fresh} from the cache):"]
+    lines += [f"  {p['name']:<22} {p['size']:>5} tracks  arousal {p['arousal']:+.2f}  valence {p['valence']:+.2f}"
+              for p in doc["playlists"]]
+    lines += [f"  {e:>9} -> {' > '.join(names)}" for e, names in doc["emotions"].items()]
+    if data.skipped:
+        lines.append(f"skipped {len(data.skipped)} file(s):")
+        lines += [f"  {path}: {reason}" for path, reason in data.skipped]
+    return "\n".join(lines)
+
+
+def build(settings: Settings) -> dict:
+    """Analyse, cluster, map and write: the whole command; return the ``playlists.json`` content."""
+    data = analyse_library(settings)
+    if not data.tracks:
+        print("\n".join(f"  {p}: {r}" for p, r in data.skipped))
+        raise ValueError(f"none of the {len(data.skipped)} audio files in {settings.library} could be decoded "
+                         "(listed above)")
+    result = cluster(data.features, settings.clusters)
+    emotions = moodmap.emotion_map(result.clusters, settings.strategy)
+    doc = write(settings, data, result, emotions)
+    print(report(doc, data, settings.out))
+    return doc
+
+
+def main(args: argparse.Namespace) -> int:
+    build(settings_from(args))
+    return 0
+
