@@ -309,3 +309,49 @@ class Recorder:
     def of(self, kind) -> list:
         with self._cond:
             return [i for i in self.items if isinstance(i, kind)]
+
+
+class MqttWatcher:
+    """A plain paho client for tests: records every message on ``topics`` and can publish.
+
+    ``messages`` is a :class:`Recorder` of ``(topic, payload str, retain)`` tuples; retained messages
+    arrive first, with ``retain`` true.
+    """
+
+    def __init__(self, broker, topics=("#",), username=None, password=None):
+        import paho.mqtt.client as mqtt
+
+        self.messages = Recorder()
+        self._subscribed = Recorder()
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+        if username:
+            self.client.username_pw_set(username, password)
+        self.client.on_message = lambda c, u, m: self.messages((m.topic, m.payload.decode(errors="replace"),
+                                                               bool(m.retain)))
+        self.client.on_subscribe = lambda c, u, mid, rc, p: self._subscribed(mid)
+        self.client.on_connect = lambda c, u, f, rc, p: [c.subscribe(t, qos=1) for t in topics]
+        self.client.connect(broker.host, broker.port, keepalive=10)
+        self.client.loop_start()
+        self._subscribed.wait_for(lambda mid: len(self._subscribed.items) >= len(topics), 10, "SUBACK")
+
+    def publish(self, topic: str, payload, retain: bool = False) -> None:
+        self.client.publish(topic, payload, qos=1, retain=retain).wait_for_publish(5)
+
+    def wait_for(self, topic: str, predicate=lambda payload: True, timeout: float = 10.0):
+        """Return the payload of the first message on ``topic`` for which ``predicate(payload)`` holds."""
+        return self.messages.wait_for(lambda m: m[0] == topic and predicate(m[1]), timeout,
+                                      f"message on {topic}")[1]
+
+    def last(self, topic: str):
+        found = [m[1] for m in self.messages.items if m[0] == topic]
+        return found[-1] if found else None
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

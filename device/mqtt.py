@@ -1,0 +1,164 @@
+"""The MQTT link (paho-mqtt 2.x): availability, retained state, commands, Home Assistant discovery.
+
+Topics under ``emotune/<device_id>``: ``availability`` (retained ``online``; the broker publishes
+the retained last will ``offline`` if the appliance vanishes, and :meth:`Mqtt.close` publishes it on
+a clean stop), ``state`` (retained JSON, :meth:`publish_state`) and ``command`` (JSON commands,
+emitted as :class:`~device.machine.Command`; anything else is logged and ignored).
+
+On every (re)connect it publishes ``online`` and the discovery payloads, subscribes, and emits
+:class:`~device.machine.BrokerBack` so the state is published again; the same happens when Home
+Assistant announces ``online`` on ``<discovery_prefix>/status``. paho reconnects by itself with
+exponential backoff (1 s to 30 s). No paho exception leaves this module.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import ssl
+import threading
+from collections.abc import Callable
+
+import paho.mqtt.client as mqtt
+
+from .config import MqttSettings
+from .errors import CommandError
+from .machine import BrokerBack, Event, parse_command
+
+log = logging.getLogger(__name__)
+
+
+class Mqtt:
+    """The appliance's MQTT connection, built from ``[mqtt]`` settings and an ``emit`` callable."""
+
+    def __init__(self, settings: MqttSettings, emit: Callable[[Event], None], *,
+                 discovery: dict[str, dict] | None = None, backoff: tuple[int, int] = (1, 30)):
+        self.settings = settings
+        self.emit = emit
+        self.discovery = discovery or {}
+        self.backoff = backoff
+        base = settings.base_topic
+        self.availability_topic = f"{base}/availability"
+        self.state_topic = f"{base}/state"
+        self.command_topic = f"{base}/command"
+        self.hass_status_topic = f"{settings.discovery_prefix}/status" if settings.discovery_prefix else None
+        self.client: mqtt.Client | None = None
+        self._connected = threading.Event()
+        self._started = False
+
+    # ------------------------------------------------------------ life cycle
+    def _make_client(self) -> mqtt.Client:
+        s = self.settings
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"emotune-{s.device_id}",
+                             protocol=mqtt.MQTTv311)
+        client.suppress_exceptions = True
+        if s.username:
+            client.username_pw_set(s.username, s.password or None)
+        if s.tls:
+            client.tls_set(ca_certs=s.ca_file or None, cert_reqs=ssl.CERT_REQUIRED)
+        client.will_set(self.availability_topic, "offline", qos=1, retain=True)
+        client.reconnect_delay_set(*self.backoff)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        return client
+
+    def start(self) -> Mqtt:
+        """Connect in the background (and keep reconnecting); returns at once."""
+        if self._started:
+            return self
+        self._started = True
+        self.client = self._make_client()
+        try:
+            self.client.connect_async(self.settings.host, self.settings.port, self.settings.keepalive)
+            self.client.loop_start()
+        except (OSError, ValueError) as exc:
+            log.error("MQTT cannot start (%s:%s): %s", self.settings.host, self.settings.port, exc)
+        return self
+
+    def close(self, timeout: float = 3.0) -> None:
+        """Publish ``offline`` (retained) if connected, disconnect and stop the network thread."""
+        if not self._started:
+            return
+        self._started = False
+        client = self.client
+        try:
+            if self._connected.is_set():
+                info = client.publish(self.availability_topic, "offline", qos=1, retain=True)
+                info.wait_for_publish(timeout)
+            client.disconnect()
+        except (OSError, ValueError, RuntimeError) as exc:
+            log.warning("MQTT: could not say offline cleanly: %s", exc)
+        client.loop_stop()
+        self._connected.clear()
+
+    def __enter__(self) -> Mqtt:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    def wait_connected(self, timeout: float) -> bool:
+        return self._connected.wait(timeout)
+
+    # ------------------------------------------------------------ domain
+    def publish_state(self, state: dict) -> None:
+        """Publish the retained state; skipped while disconnected (it is re-published on reconnect)."""
+        self._publish(self.state_topic, json.dumps(state), retain=True)
+
+    def publish_discovery(self) -> None:
+        for topic, payload in self.discovery.items():
+            self._publish(topic, json.dumps(payload), retain=True)
+
+    def _publish(self, topic: str, payload: str, retain: bool) -> None:
+        if not self._connected.is_set():
+            return
+        try:
+            self.client.publish(topic, payload, qos=1, retain=retain)
+        except (OSError, ValueError, RuntimeError) as exc:
+            log.warning("MQTT publish to %s failed: %s", topic, exc)
+
+    # ------------------------------------------------------------ paho callbacks (its thread)
+    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
+        try:
+            if reason_code.is_failure:
+                log.warning("MQTT broker %s:%s refused us: %s; retrying with backoff up to %ss",
+                            self.settings.host, self.settings.port, reason_code, self.backoff[1])
+                return
+            log.info("MQTT connected to %s:%s", self.settings.host, self.settings.port)
+            self._connected.set()
+            client.publish(self.availability_topic, "online", qos=1, retain=True)
+            topics = [(self.command_topic, 1)] + ([(self.hass_status_topic, 1)] if self.hass_status_topic else [])
+            client.subscribe(topics)
+            self.publish_discovery()
+            self.emit(BrokerBack())
+        except Exception:  # a callback exception would end paho's thread
+            log.exception("MQTT on_connect failed")
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
+        was = self._connected.is_set()
+        self._connected.clear()
+        if was and self._started:
+            log.warning("MQTT broker %s:%s lost (%s); reconnecting with backoff from %ss to %ss",
+                        self.settings.host, self.settings.port, reason_code, *self.backoff)
+
+    def _on_message(self, client, userdata, message) -> None:
+        try:
+            if message.topic == self.command_topic:
+                try:
+                    command = parse_command(message.payload)
+                except CommandError as exc:
+                    log.warning("ignored MQTT command: %s", exc)
+                    return
+                log.info("MQTT command %s", command)
+                self.emit(command)
+            elif message.topic == self.hass_status_topic and message.payload == b"online":
+                log.info("Home Assistant is online: publishing discovery and state again")
+                self.publish_discovery()
+                self.emit(BrokerBack())
+        except Exception:  # a callback exception would end paho's thread
+            log.exception("MQTT message on %s failed", message.topic)
