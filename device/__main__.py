@@ -9,10 +9,10 @@ import argparse
 import logging
 import sys
 
-from . import classify
+from . import classify, history, run
 from .errors import EmotuneError
 
-COMMANDS = [classify]
+COMMANDS = [classify, run, history]
 
 
 def parser() -> argparse.ArgumentParser:

@@ -263,7 +263,7 @@ def parse_command(payload: bytes | str) -> Command:
 
 
 # ---------------------------------------------------------------- the machine
-def _iso(at: float) -> str:
+def iso_time(at: float) -> str:
     return datetime.fromtimestamp(at, UTC).isoformat(timespec="seconds")
 
 
@@ -430,7 +430,7 @@ class Machine:
         else:
             actions = self._play(event.emotion)
             playlist = actions[0].playlists[0] if actions else None
-        self.history.appendleft({"at": _iso(event.at), "emotion": event.emotion,
+        self.history.appendleft({"at": iso_time(event.at), "emotion": event.emotion,
                                  "confidence": round(event.confidence, 3), "playlist": playlist})
         self.last = {"at": event.at, "mono": self.now, "played": playlist is not None}
         actions.append(JournalRecord(event.at, event.emotion, event.confidence, dict(event.scores),

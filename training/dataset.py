@@ -51,7 +51,7 @@ def _example(task: tuple[int, int, int]) -> np.ndarray | None:
     if variant:
         x = _shared["augmenter"](x, np.random.default_rng([seed, index, variant]))
     try:
-        return speech_features(x, _shared["frontend"])[0].astype(np.float16)
+        return speech_features(x, _shared["frontend"])[0]
     except NoSpeech:
         return None
 

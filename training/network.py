@@ -1,36 +1,42 @@
-"""A compact depthwise-separable ConvNet for log-mel windows, sized for a Raspberry Pi."""
+"""A compact depthwise-separable ConvNet over time, sized for a Raspberry Pi.
+
+The mel bands are the channels of a 1-D convolution along time: one regular convolution looks at
+the whole spectrum of a few frames at once, then depthwise-separable blocks widen the view to a
+second and more. Average and max pooling over time make the answer independent of where in the
+window the speech sits. On two desktop cores this trains about twenty times faster than the same
+budget of 2-D convolutions, and it quantizes to int8 with the standard TFLite kernels.
+"""
 
 from __future__ import annotations
 
 import keras
 from keras import layers
 
+BLOCKS = ((128, 1), (160, 2), (160, 1), (192, 2), (192, 1))
+"""(filters, stride) of the separable blocks after the stem."""
 
-def _block(x, filters: int, stride: int):
-    x = layers.DepthwiseConv2D(3, strides=stride, padding="same", use_bias=False)(x)
-    x = layers.BatchNormalization()(x)
-    x = layers.ReLU()(x)
-    x = layers.Conv2D(filters, 1, use_bias=False)(x)
+
+def _unit(x, conv, filters: int, stride: int):
+    x = conv(filters, 5, strides=stride, padding="same", use_bias=False)(x)
     x = layers.BatchNormalization()(x)
     return layers.ReLU()(x)
 
 
 def ds_cnn(frames: int, bands: int, classes: int, width: float = 1.0, dropout: float = 0.3) -> keras.Model:
-    """Return a DS-CNN taking (frames, bands, 1) windows to ``classes`` logits.
+    """Return a 1-D DS-CNN taking (frames, bands) log-mel windows to ``classes`` logits.
 
-    A 5x5 stem with stride 2, six depthwise-separable blocks (three of them stride 2), global
-    average pooling. ``width`` scales every layer: 1.0 is about 90 k parameters.
+    A stride-2 convolution stem, five separable blocks (two of them stride 2), average and max
+    pooling over time, dropout, one dense layer. ``width`` scales every layer: 1.0 is about 180 k
+    parameters, 180 KB as int8.
     """
     def w(n: int) -> int:
         return max(8, int(n * width))
 
-    inputs = keras.Input((frames, bands, 1), name="logmel")
-    x = layers.Conv2D(w(32), 5, strides=2, padding="same", use_bias=False)(inputs)
-    x = layers.BatchNormalization()(x)
-    x = layers.ReLU()(x)
-    for filters, stride in ((64, 2), (64, 1), (128, 2), (128, 1), (192, 2), (192, 1)):
-        x = _block(x, w(filters), stride)
-    x = layers.GlobalAveragePooling2D()(x)
+    inputs = keras.Input((frames, bands), name="logmel")
+    x = _unit(inputs, layers.Conv1D, w(128), 2)
+    for filters, stride in BLOCKS:
+        x = _unit(x, layers.SeparableConv1D, w(filters), stride)
+    x = layers.Concatenate()([layers.GlobalAveragePooling1D()(x), layers.GlobalMaxPooling1D()(x)])
     x = layers.Dropout(dropout)(x)
     outputs = layers.Dense(classes, name="logits")(x)
     return keras.Model(inputs, outputs, name="emotune_ds_cnn")

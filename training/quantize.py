@@ -23,7 +23,7 @@ def to_int8_tflite(model, representative: np.ndarray) -> bytes:
         model.export(saved, format="tf_saved_model", verbose=False)
         converter = tf.lite.TFLiteConverter.from_saved_model(saved)
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.representative_dataset = lambda: ([w[None, ..., None].astype(np.float32)] for w in representative)
+        converter.representative_dataset = lambda: ([w[None].astype(np.float32)] for w in representative)
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         converter.inference_input_type = tf.int8
         converter.inference_output_type = tf.int8

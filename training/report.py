@@ -27,7 +27,7 @@ def representative(data: Examples, fe: FrontEnd, count: int = 300, seed: int = 0
 
 def float_scorer(model):
     def score(windows: np.ndarray) -> np.ndarray:
-        return softmax(model(windows[..., None], training=False).numpy()).mean(axis=0)
+        return softmax(model(windows, training=False).numpy()).mean(axis=0)
     return score
 
 

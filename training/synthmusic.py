@@ -2,8 +2,8 @@
 
 Each :class:`Mood` fixes the cues that music-emotion research ties to arousal and valence: tempo,
 level, note density and attack (arousal); major or minor key, register and timbre brightness
-(valence). A track is a chord progression with bass, a random melody on the key's scale and, for
-the energetic moods, drums. Every track is seeded, so a library is the same on every machine.
+(valence). A track is a chord progression with bass, a random melody (chord tones on the beat, scale
+steps between) and, for the energetic moods, drums. Every track is seeded, so a library is the same on every machine.
 
 Make a demo library of 4 moods x 3 tracks of 20 s in FLAC, Ogg Vorbis, MP3 and WAV::
 
@@ -125,9 +125,12 @@ def drum_hits(rate: int, mood: Mood, rng: np.random.Generator) -> dict[str, np.n
 
 
 def progression(minor: bool) -> list[tuple[int, ...]]:
-    """Return four chords as semitone offsets from the tonic: I-IV-V-I or i-iv-v-i, root position."""
+    """Return four chords as semitone offsets from the tonic: I-IV-I-V or i-iv-i-v, root position.
+
+    The tonic chord every other bar makes the key clear even in a short excerpt.
+    """
     third = 3 if minor else 4
-    return [(0, third, 7), (5, 5 + third, 12), (7, 7 + third, 14), (0, third, 7)]
+    return [(0, third, 7), (5, 5 + third, 12), (0, third, 7), (7, 7 + third, 14)]
 
 
 def render(mood: Mood, seconds: float, rate: int, seed: int) -> np.ndarray:
@@ -153,7 +156,7 @@ def render(mood: Mood, seconds: float, rate: int, seed: int) -> np.ndarray:
     scale = MINOR_SCALE if mood.minor else MAJOR_SCALE
     tonic = mood.tonic + shift
     bars = int(np.ceil(seconds / (4 * beat)))
-    degree = 0
+    degree = 0  # the melody's place on the scale, counted in scale steps from the tonic
     for bar in range(bars):
         chord = progression(mood.minor)[bar % 4]
         t0 = bar * 4 * beat
@@ -162,9 +165,14 @@ def render(mood: Mood, seconds: float, rate: int, seed: int) -> np.ndarray:
         add(tonic + chord[0] - 12, t0, 4 * beat, 0.5)
         step = 1.0 / mood.notes_per_beat
         for i in range(int(4 * mood.notes_per_beat)):
-            degree = int(np.clip(degree + rng.integers(-2, 3), -3, 9))
-            octave, index = divmod(degree, 7)
-            add(tonic + 12 + 12 * octave + scale[index], t0 + i * step * beat, step * beat, 0.35)
+            if i % 2 == 0:  # on the beat a tone of the chord, which makes the key unmistakable
+                note = chord[int(rng.integers(3))] + 12 * int(rng.integers(2))
+                degree = 7 * (note // 12) + int(np.argmin([abs(note % 12 - d) for d in scale]))
+            else:  # between, a step along the scale
+                degree = int(np.clip(degree + rng.choice([-1, 1]), 0, 13))
+                octave, index = divmod(degree, 7)
+                note = 12 * octave + scale[index]
+            add(tonic + 12 + note, t0 + i * step * beat, step * beat, 0.35)
     if mood.drums:
         hits = drum_hits(rate, mood, rng)
         for b in range(int(seconds / beat) + 1):

@@ -158,7 +158,7 @@ def tempo(envelope: np.ndarray, fps: float, settings: AnalysisSettings) -> float
     spectrum = np.fft.rfft(e, 2 * n)
     ac = np.fft.irfft(spectrum.real**2 + spectrum.imag**2)[:n]
     lo, hi = settings.tempo_range
-    lags = np.arange(max(1, int(60 * fps / hi)), min(n - 1, int(np.ceil(60 * fps / lo))) + 1)
+    lags = np.arange(max(1, int(np.ceil(60 * fps / hi))), min(n - 1, int(60 * fps / lo)) + 1)
     if len(lags) < 3 or ac[0] <= 0:
         return settings.tempo_prior
     weight = np.exp(-0.5 * np.log2(60 * fps / lags / settings.tempo_prior) ** 2)
@@ -168,8 +168,8 @@ def tempo(envelope: np.ndarray, fps: float, settings: AnalysisSettings) -> float
     if 0 < i < len(lags) - 1:  # parabolic interpolation between lags
         a, b, c = score[i - 1 : i + 2]
         if a - 2 * b + c < 0:
-            lag += 0.5 * (a - c) / (a - 2 * b + c)
-    return float(60 * fps / lag)
+            lag += float(np.clip(0.5 * (a - c) / (a - 2 * b + c), -0.5, 0.5))
+    return float(np.clip(60 * fps / lag, lo, hi))
 
 
 def chroma(x: np.ndarray, settings: AnalysisSettings) -> np.ndarray:
@@ -187,8 +187,9 @@ def chroma(x: np.ndarray, settings: AnalysisSettings) -> np.ndarray:
 
 def key_and_mode(profile: np.ndarray) -> tuple[str, float]:
     """Return the best key ("A minor") and mode: best major correlation minus best minor, in [-1, 1]."""
-    major = [np.corrcoef(profile, np.roll(MAJOR_PROFILE, k))[0, 1] for k in range(12)]
-    minor = [np.corrcoef(profile, np.roll(MINOR_PROFILE, k))[0, 1] for k in range(12)]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        major = [np.corrcoef(profile, np.roll(MAJOR_PROFILE, k))[0, 1] for k in range(12)]
+        minor = [np.corrcoef(profile, np.roll(MINOR_PROFILE, k))[0, 1] for k in range(12)]
     if not np.all(np.isfinite(major + minor)):  # a flat profile: no key at all
         return "none", 0.0
     best_major, best_minor = int(np.argmax(major)), int(np.argmax(minor))

@@ -7,7 +7,6 @@ import logging
 import math
 import os
 import shlex
-import sys
 import time
 from pathlib import Path
 
@@ -62,36 +61,32 @@ def parse_corpora(specs: list[str]) -> list[tuple[str, Path]]:
 class Batches:
     """Training batches: each example at a random offset, SpecAugment masks, class-balancing weights."""
 
-    def __init__(self, data: Examples, fe: FrontEnd, batch: int, seed: int):
-        import keras
-
-        class _Seq(keras.utils.PyDataset):
-            def __len__(s):
-                return math.ceil(len(data) / batch)
-
-            def __getitem__(s, i):
-                return self.batch(i)
-
-            def on_epoch_end(s):
-                self.order = self.rng.permutation(len(data))
-
-        self.data, self.fe, self.size = data, fe, batch
+    def __init__(self, data: Examples, fe: FrontEnd, size: int, seed: int):
+        self.data, self.fe, self.size = data, fe, size
         self.rng = np.random.default_rng(seed)
-        self.order = self.rng.permutation(len(data))
         counts = np.bincount(data.labels, minlength=len(LABELS))
         self.weights = (len(data) / (np.count_nonzero(counts) * np.maximum(counts, 1))).astype(np.float32)
-        self.sequence = _Seq()
 
-    def batch(self, i: int):
-        idx = self.order[i * self.size : (i + 1) * self.size]
-        x = np.stack([spec_augment(random_window(self.data.features[j], self.fe.frames, self.rng), self.rng)
-                      for j in idx])[..., None]
-        y = np.eye(len(LABELS), dtype=np.float32)[self.data.labels[idx]]
-        return x, y, self.weights[self.data.labels[idx]]
+    def __len__(self) -> int:
+        return math.ceil(len(self.data) / self.size)
+
+    def epoch(self):
+        """Yield (windows, one-hot labels, weights) batches over a fresh shuffle of the data."""
+        order = self.rng.permutation(len(self.data))
+        for i in range(len(self)):
+            idx = order[i * self.size : (i + 1) * self.size]
+            x = np.stack([spec_augment(random_window(self.data.features[j], self.fe.frames, self.rng), self.rng)
+                          for j in idx])
+            y = np.eye(len(LABELS), dtype=np.float32)[self.data.labels[idx]]
+            yield x, y, self.weights[self.data.labels[idx]]
 
 
 def fit_model(data: Examples, fe: FrontEnd, args):
-    """Return a DS-CNN trained on ``data`` for ``args.epochs`` epochs (fixed schedule, no peeking)."""
+    """Return a DS-CNN trained on ``data`` for ``args.epochs`` epochs (fixed schedule, no peeking).
+
+    A plain loop over ``train_on_batch``: on a two-core desktop it is several times faster than
+    ``fit`` fed from a Python generator. One progress line per epoch.
+    """
     import keras
 
     from .network import ds_cnn
@@ -99,14 +94,21 @@ def fit_model(data: Examples, fe: FrontEnd, args):
     keras.utils.set_random_seed(args.seed)
     model = ds_cnn(fe.frames, fe.nfilt, len(LABELS), width=args.width)
     batches = Batches(data, fe, args.batch, args.seed)
-    steps = args.epochs * len(batches.sequence)
+    steps = args.epochs * len(batches)
     schedule = keras.optimizers.schedules.CosineDecay(
         0.0, decay_steps=steps, warmup_target=3e-3, warmup_steps=max(1, steps // 20))
     model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=1e-4),
                   loss=keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.1),
                   weighted_metrics=["accuracy"])
     log.info("training %d parameters on %d examples for %d epochs", model.count_params(), len(data), args.epochs)
-    model.fit(batches.sequence, epochs=args.epochs, verbose=2)
+    started = time.time()
+    for epoch in range(1, args.epochs + 1):
+        model.reset_metrics()
+        for x, y, w in batches.epoch():
+            loss, accuracy = model.train_on_batch(x, y, sample_weight=w)
+        elapsed = time.time() - started
+        log.info("epoch %d/%d  loss %.3f  accuracy %.3f  %.0f s, about %.0f s to go", epoch, args.epochs, loss,
+                 accuracy, elapsed, elapsed / epoch * (args.epochs - epoch))
     return model
 
 
@@ -127,7 +129,7 @@ def main(args) -> int:
     model = fit_model(data, fe, args)
     names = sorted({name for name, _ in parse_corpora(args.corpus)})
     training = {
-        "command": "python -m training ser " + shlex.join(sys.argv[2:] if sys.argv[1:2] == ["ser"] else sys.argv[1:]),
+        "command": "python -m training " + shlex.join(args.argv),
         "seed": args.seed,
         "corpora": names,
         "licence": "; ".join(LICENCES[n] for n in names),

@@ -1,0 +1,213 @@
+"""The composition root: builds the adapters from the settings and runs the one loop that drives them.
+
+Callbacks from PortAudio, gpiozero, paho and the MPD watcher only :meth:`App.post` events to one
+queue; :meth:`App.run` takes them one at a time, asks the :class:`~device.machine.Machine` what to
+do and carries out its actions. Nothing an adapter or an action raises stops the loop.
+
+>>> app = App(config.load("/etc/emotune/emotune.toml"))    # doctest: +SKIP
+>>> app.run()             # until app.stop() (SIGTERM in ``python -m device run``)
+0
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+import time
+from pathlib import Path
+
+from . import machine as m
+from .config import Settings
+from .discovery import payloads
+from .errors import ConfigError, EmotuneError, NoSpeech
+from .journal import Journal
+from .machine import Event, Machine, Shutdown, Tick
+from .mic import Mic
+from .mqtt import Mqtt
+from .notify import Notifier
+from .panel import Panel
+from .player import Player
+
+log = logging.getLogger(__name__)
+
+TICK_SECONDS = 0.5
+
+
+def load_map(path: str | Path) -> dict[str, list[str]]:
+    """Return the ``"emotions"`` of a ``playlists.json`` (emotion -> playlist names, in order).
+
+    A missing file is an empty map (with a warning: the appliance still listens); a malformed one
+    raises :class:`ConfigError` naming the file.
+    """
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        log.warning("no playlists map at %s: emotions will be heard but nothing played "
+                    "(make one with `python -m training playlists`)", path)
+        return {}
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read the playlists map {path}: {exc}") from None
+    emotions = data.get("emotions") if isinstance(data, dict) else None
+    if not isinstance(emotions, dict) or not all(
+            isinstance(k, str) and isinstance(v, list) and all(isinstance(n, str) for n in v)
+            for k, v in emotions.items()):
+        raise ConfigError(f'{path}: "emotions" must map each emotion to a list of playlist names')
+    return {emotion: list(names) for emotion, names in emotions.items()}
+
+
+class App:
+    """The appliance: adapters, the machine and the loop between them.
+
+    ``recognizer`` (anything with ``classify(samples)`` and ``sample_rate``), ``pin_factory`` and
+    ``notifier`` can be given (tests, demo); by default they come from the settings.
+    """
+
+    def __init__(self, settings: Settings, *, recognizer=None, pin_factory=None, notifier: Notifier | None = None):
+        self.settings = settings
+        self.events: queue.Queue[Event] = queue.Queue()
+        if recognizer is None:
+            from .recognizer import Recognizer
+
+            recognizer = Recognizer(settings.model.path)
+        self.recognizer = recognizer
+        self.emotions = load_map(settings.playlists.map)
+        self.journal = Journal(settings.journal.path) if settings.journal.path else None
+        history = self.journal.open().recent(5) if self.journal else []
+        self.machine = Machine(self.emotions, min_confidence=settings.model.min_confidence,
+                               max_listen_seconds=settings.audio.max_seconds,
+                               outcome_seconds=settings.journal.outcome_seconds, history=history)
+        self.player = Player(settings.mpd, self.post)
+        self.mic = Mic(settings.audio, self.post, rate=recognizer.sample_rate)
+        self.panel = Panel(settings.gpio, self.post, pin_factory=pin_factory)
+        self.mqtt = Mqtt(settings.mqtt, self.post, discovery=payloads(settings.mqtt, sorted(self.emotions))) \
+            if settings.mqtt.enabled else None
+        self.notifier = notifier or Notifier()
+        self.state: dict = {}
+        self.running = threading.Event()
+        self._stopping = threading.Event()
+
+    def post(self, event: Event) -> None:
+        """Hand an event to the loop (any thread)."""
+        self.events.put(event)
+
+    def stop(self) -> None:
+        """Ask the loop to finish (any thread, or a signal handler)."""
+        self._stopping.set()
+        self.events.put(Shutdown())
+
+    # ------------------------------------------------------------ the loop
+    def run(self) -> int:
+        """Start the adapters, loop until :meth:`stop`, close everything; return the exit status (0)."""
+        adapters = [a for a in (self.player, self.mic, self.panel, self.mqtt) if a is not None]
+        try:
+            for adapter in adapters:
+                adapter.start()
+            self._handle(Tick())
+            self.notifier.ready(f"listening for the button on GPIO{self.settings.gpio.button_pin}")
+            self.running.set()
+            log.info("emotune is running (%s)", self.settings.source or "default settings")
+            self._loop()
+        finally:
+            self.notifier.stopping()
+            for adapter in reversed(adapters):
+                try:
+                    adapter.close()
+                except Exception:
+                    log.exception("closing %s failed", type(adapter).__name__)
+            if self.journal:
+                self.journal.close()
+            self.notifier.close()
+            self.running.clear()
+            log.info("emotune stopped")
+        return 0
+
+    def _loop(self) -> None:
+        last_tick = last_feed = time.monotonic()
+        feed = self.notifier.watchdog_seconds
+        while True:
+            try:
+                event = self.events.get(timeout=TICK_SECONDS)
+            except queue.Empty:
+                event = Tick()
+            self._handle(event)
+            now = time.monotonic()
+            if now - last_tick >= TICK_SECONDS and not isinstance(event, Tick):
+                self._handle(Tick())
+                last_tick = now
+            if feed and now - last_feed >= feed:
+                self.notifier.watchdog()
+                last_feed = now
+            if isinstance(event, Shutdown):
+                return
+
+    def _handle(self, event: Event) -> None:
+        try:
+            actions = self.machine.handle(event, time.monotonic())
+        except Exception:
+            log.exception("the state machine failed on %r", event)
+            return
+        for action in actions:
+            try:
+                self._do(action)
+            except Exception:
+                log.exception("action %r failed", action)
+
+    # ------------------------------------------------------------ actions
+    def _do(self, action: m.Action) -> None:
+        match action:
+            case m.StartCapture():
+                self.mic.start_capture()
+            case m.StopCapture(finish=finish):
+                self.mic.stop_capture(finish)
+            case m.Classify(samples=samples):
+                self._classify(samples)
+            case m.Play(playlists=playlists):
+                self.player.play(playlists)
+            case m.Resume():
+                self.player.resume()
+            case m.Stop():
+                self.player.stop()
+            case m.Next():
+                self.player.next()
+            case m.SetVolume(level=level):
+                self.player.set_volume(level)
+            case m.Duck():
+                self.player.duck()
+            case m.Restore():
+                self.player.restore()
+            case m.PublishState(state=state):
+                self._publish(state)
+            case m.ShowPattern(pattern=pattern):
+                self.panel.show(pattern)
+            case m.JournalRecord() if self.journal:
+                self.journal.record(action.at, action.emotion, action.confidence, action.scores, action.playlist,
+                                    action.speech_seconds)
+            case m.JournalOutcome(at=at, outcome=outcome) if self.journal:
+                self.journal.mark(at, outcome)
+
+    def _classify(self, samples) -> None:
+        try:
+            p = self.recognizer.classify(samples)
+        except NoSpeech:
+            log.info("heard no speech")
+            self.post(m.NoSpeechHeard())
+            return
+        except (EmotuneError, ValueError) as exc:
+            log.error("classification failed: %s", exc)
+            self.post(m.ClassifyFailed(f"classification failed: {exc}"))
+            return
+        log.info("heard %s (%.0f%%) in %.1fs of speech, %.0f ms", p.emotion, 100 * p.confidence, p.speech_seconds,
+                 p.total_ms)
+        self.post(m.Classified(p.emotion, p.confidence, dict(p.scores), p.speech_seconds, at=time.time()))
+
+    def _publish(self, state: dict) -> None:
+        before, self.state = self.state, state
+        if before.get("state") != state["state"] or before.get("error") != state["error"]:
+            detail = [f"{k} {state[k]}" for k in ("emotion", "confidence", "playlist", "reason", "error") if state[k]]
+            log.log(logging.WARNING if state["state"] == "error" else logging.INFO, "state: %s%s", state["state"],
+                    f" ({', '.join(detail)})" if detail else "")
+        if self.mqtt:
+            self.mqtt.publish_state(state)

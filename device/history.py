@@ -1,0 +1,51 @@
+"""``python -m device history [--days N]``: the mood journal, with a small per-day summary."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from . import config
+from .errors import ConfigError
+from .journal import Journal, since_days, summary
+
+
+def add_parser(sub) -> argparse.ArgumentParser:
+    p = sub.add_parser("history", help="print the mood journal with a per-day summary",
+                       description="Print every recognition of the last N days, then one line per day.")
+    p.add_argument("--days", type=int, default=7, metavar="N", help="today and the N-1 days before (default 7)")
+    p.add_argument("--config", type=Path, metavar="FILE", help="settings naming the journal ([journal] path)")
+    p.add_argument("--journal", type=Path, metavar="FILE", help="the journal file itself (overrides --config)")
+    p.add_argument("--json", action="store_true", help="one JSON object per recognition, then per day")
+    return p
+
+
+def main(args) -> int:
+    path = args.journal or Path((config.load(args.config) if args.config else config.Settings()).journal.path)
+    if not path.exists():
+        raise ConfigError(f"no journal at {path} (the daemon creates it at its first recognition)")
+    with Journal(path) as journal:
+        entries = journal.entries(since=since_days(args.days))
+    days = summary(entries)
+    if args.json:
+        for e in entries:
+            print(json.dumps({"at": e.when.isoformat(timespec="seconds"), "emotion": e.emotion,
+                              "confidence": round(e.confidence, 3), "playlist": e.playlist, "outcome": e.outcome,
+                              "scores": e.scores}))
+        for d in days:
+            print(json.dumps({"day": d["day"], **{k: v for k, v in d.items() if k != "day"}}))
+        return 0
+    print(f"{'time':<19}  {'emotion':<10} {'conf':>5}  {'playlist':<20} outcome")
+    for e in reversed(entries):
+        print(f"{e.when.strftime('%Y-%m-%d %H:%M:%S'):<19}  {e.emotion:<10} {e.confidence:>5.0%}  "
+              f"{e.playlist or '(unsure)':<20} {e.outcome or ''}")
+    print()
+    print(f"{'day':<10}  {'count':>5}  {'mostly':<10} {'conf':>5}  skipped stopped  emotions")
+    for d in days:
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(d["counts"].items(), key=lambda kv: -kv[1]))
+        print(f"{d['day']:<10}  {d['count']:>5}  {d['top']:<10} {d['mean_confidence']:>5.0%}  "
+              f"{d['skipped']:>7} {d['stopped']:>7}  {counts}")
+    if not entries:
+        print(f"(no recognitions in the last {args.days} days)")
+    return 0

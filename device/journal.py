@@ -1,0 +1,135 @@
+"""The mood journal: every recognition appended to a local SQLite file (WAL, synced) that survives power cuts.
+
+>>> with Journal("/tmp/journal.sqlite") as journal:               # doctest: +SKIP
+...     journal.record(time.time(), "calm", 0.81, {"calm": 0.81}, "evening", 1.9)
+...     journal.mark(at, "skipped")
+
+Rows: ``at`` (epoch seconds), ``emotion``, ``confidence``, ``scores`` (JSON), ``playlist`` (NULL when
+unsure), ``speech_seconds``, ``outcome`` (NULL, ``skipped`` or ``stopped`` within a minute).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from .machine import iso_time
+
+log = logging.getLogger(__name__)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS recognitions (
+    id INTEGER PRIMARY KEY,
+    at REAL NOT NULL,
+    emotion TEXT NOT NULL,
+    confidence REAL NOT NULL,
+    scores TEXT NOT NULL,
+    playlist TEXT,
+    speech_seconds REAL,
+    outcome TEXT
+);
+CREATE INDEX IF NOT EXISTS recognitions_at ON recognitions (at);
+"""
+
+
+@dataclass(frozen=True)
+class Entry:
+    at: float
+    emotion: str
+    confidence: float
+    scores: dict[str, float]
+    playlist: str | None
+    speech_seconds: float | None
+    outcome: str | None
+
+    @property
+    def when(self) -> datetime:
+        return datetime.fromtimestamp(self.at).astimezone()
+
+
+class Journal:
+    """The journal file; use from one thread (the daemon's loop)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self._db: sqlite3.Connection | None = None
+
+    def open(self) -> Journal:
+        if self._db is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path, timeout=5.0, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")  # a recognition is on disk before the next one
+            db.executescript(SCHEMA)
+            self._db = db
+        return self
+
+    start = open
+
+    def close(self) -> None:
+        db, self._db = self._db, None
+        if db is not None:
+            db.close()
+
+    def __enter__(self) -> Journal:
+        return self.open()
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def record(self, at: float, emotion: str, confidence: float, scores: dict[str, float],
+               playlist: str | None, speech_seconds: float | None) -> None:
+        self.open()._db.execute(
+            "INSERT INTO recognitions (at, emotion, confidence, scores, playlist, speech_seconds)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (at, emotion, confidence, json.dumps(scores), playlist, speech_seconds))
+
+    def mark(self, at: float, outcome: str) -> None:
+        """Record that the user ``skipped`` or ``stopped`` the music chosen by the recognition at ``at``."""
+        self.open()._db.execute("UPDATE recognitions SET outcome = ? WHERE at = ? AND outcome IS NULL",
+                                (outcome, at))
+
+    def entries(self, since: float = 0.0, limit: int | None = None) -> list[Entry]:
+        """Recognitions at or after ``since`` (epoch seconds), newest first."""
+        rows = self.open()._db.execute(
+            "SELECT at, emotion, confidence, scores, playlist, speech_seconds, outcome FROM recognitions"
+            " WHERE at >= ? ORDER BY at DESC LIMIT ?", (since, -1 if limit is None else limit))
+        return [Entry(at, emotion, confidence, json.loads(scores), playlist, speech, outcome)
+                for at, emotion, confidence, scores, playlist, speech, outcome in rows]
+
+    def recent(self, n: int = 5) -> list[dict]:
+        """The last ``n`` recognitions as the state's ``history`` items, newest first."""
+        return [{"at": iso_time(e.at), "emotion": e.emotion, "confidence": round(e.confidence, 3),
+                 "playlist": e.playlist} for e in self.entries(limit=n)]
+
+
+def summary(entries: list[Entry]) -> list[dict]:
+    """Per local day, newest first: count, the most frequent emotion, mean confidence, skips and stops."""
+    days: dict[str, list[Entry]] = {}
+    for e in entries:
+        days.setdefault(e.when.date().isoformat(), []).append(e)
+    out = []
+    for day in sorted(days, reverse=True):
+        items = days[day]
+        counts: dict[str, int] = {}
+        for e in items:
+            counts[e.emotion] = counts.get(e.emotion, 0) + 1
+        top = max(counts.items(), key=lambda kv: (kv[1], kv[0]))[0]
+        out.append({
+            "day": day, "count": len(items), "top": top, "counts": counts,
+            "mean_confidence": sum(e.confidence for e in items) / len(items),
+            "skipped": sum(e.outcome == "skipped" for e in items),
+            "stopped": sum(e.outcome == "stopped" for e in items),
+        })
+    return out
+
+
+def since_days(days: int, now: datetime | None = None) -> float:
+    """Epoch seconds of local midnight ``days - 1`` days before today (``days=1`` = today)."""
+    now = (now or datetime.now()).astimezone()
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return (midnight - timedelta(days=max(days, 1) - 1)).timestamp()

@@ -1,0 +1,58 @@
+"""``python -m device classify``, run as a newcomer runs it."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import soundfile
+
+ROOT = Path(__file__).parent.parent
+SAMPLES = sorted((ROOT / "samples").glob("*.flac"))
+
+
+def classify(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "device", "classify", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_json_lines_one_per_file_and_failures_do_not_stop_the_rest(tmp_path):
+    silent = tmp_path / "silent.wav"
+    soundfile.write(silent, np.zeros(32000, dtype=np.float32), 16000)
+    corrupt = tmp_path / "corrupt.ogg"
+    corrupt.write_bytes(b"OggS garbage")
+    stereo48k = tmp_path / "stereo48k.wav"
+    x, rate = soundfile.read(SAMPLES[0])
+    from device.audio import resample
+
+    y = resample(x.astype(np.float32), rate, 48000)
+    soundfile.write(stereo48k, np.stack([y, y], axis=1), 48000)
+
+    out = classify("--json", str(SAMPLES[0]), str(silent), str(corrupt), str(stereo48k))
+    assert out.returncode == 1
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [line["file"] for line in lines] == [str(SAMPLES[0]), str(silent), str(corrupt), str(stereo48k)]
+    good = lines[0]
+    assert set(good) == {"file", "emotion", "confidence", "scores", "speech_seconds", "latency_ms"}
+    assert set(good["latency_ms"]) == {"features", "inference", "total"}
+    assert good["emotion"] == max(good["scores"], key=good["scores"].get)
+    assert lines[1] == {"file": str(silent), "emotion": None, "error": "no speech found in the recording"}
+    assert lines[2]["emotion"] is None and "corrupt.ogg" in lines[2]["error"]
+    assert lines[3]["emotion"] == good["emotion"]  # the same speech, stereo at 48 kHz
+    assert abs(lines[3]["confidence"] - good["confidence"]) < 0.1
+
+
+def test_table_for_people_and_exit_zero_when_all_succeed():
+    out = classify(*map(str, SAMPLES[:2]))
+    assert out.returncode == 0, out.stderr
+    header, *rows = out.stdout.splitlines()
+    assert header.split()[:4] == ["file", "emotion", "conf", "latency"]
+    assert len(rows) == 2 and all("%" in row and "ms" in row for row in rows)
+
+
+def test_missing_model_is_one_clear_line(tmp_path):
+    out = classify("--model", str(tmp_path / "none.json"), str(SAMPLES[0]))
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines() == [f"error: model card {tmp_path / 'none.json'} not found: "
+                                               "pass --model with the .json card of a model"]

@@ -1,0 +1,83 @@
+"""Each loader reads a tiny fake tree laid out as the corpus is published."""
+
+from collections import Counter
+
+import numpy as np
+import pytest
+import soundfile
+
+from training import corpora
+from training.corpora import LABELS
+
+TREES = {
+    "ravdess": {  # the 48 kHz WAV download, song and video files included
+        "Actor_01/03-01-05-01-01-01-01.wav": ("angry", "ravdess:01"),
+        "Actor_01/03-01-02-02-02-02-01.wav": ("calm", "ravdess:01"),
+        "Actor_02/03-01-08-01-01-01-02.wav": ("surprised", "ravdess:02"),
+        "Actor_02/03-02-05-01-01-01-02.wav": None,  # song
+        "Actor_02/01-01-05-01-01-01-02.wav": None,  # audio-video modality
+        "Actor_02/notes.wav": None,
+    },
+    "crema-d": {
+        "AudioWAV/1001_DFA_ANG_XX.wav": ("angry", "crema-d:1001"),
+        "AudioWAV/1002_IEO_HAP_HI.wav": ("happy", "crema-d:1002"),
+        "AudioWAV/1003_TIE_NEU_XX.wav": ("neutral", "crema-d:1003"),
+        "AudioWAV/1003_TIE_XYZ_XX.wav": None,
+    },
+    "tess": {
+        "OAF_angry/OAF_back_angry.wav": ("angry", "tess:OAF"),
+        "YAF_pleasant_surprised/YAF_bath_ps.wav": ("surprised", "tess:YAF"),
+        "OAF_Fear/OAF_dog_fear.wav": ("fearful", "tess:OAF"),
+    },
+    "savee": {
+        "AudioData/DC/a01.wav": ("angry", "savee:DC"),
+        "AudioData/JK/sa03.wav": ("sad", "savee:JK"),
+        "ALL/KL_su15.wav": ("surprised", "savee:KL"),
+        "AudioData/DC/info.wav": None,
+    },
+    "emodb": {
+        "wav/03a01Wa.wav": ("angry", "emodb:03"),
+        "wav/16b10Tb.wav": ("sad", "emodb:16"),
+        "wav/08a02Lc.wav": None,  # boredom: no emotune class
+    },
+}
+
+
+def build(root, tree, rate=48000):
+    for name in tree:
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        soundfile.write(path, np.zeros(rate // 10, dtype=np.float32), rate)
+
+
+@pytest.mark.parametrize("name", sorted(TREES))
+def test_loader_reads_the_published_layout(tmp_path, name):
+    build(tmp_path, TREES[name])
+    got = {c.path.relative_to(tmp_path).as_posix(): (c.label, c.speaker) for c in corpora.load(name, tmp_path)}
+    assert got == {k: v for k, v in TREES[name].items() if v is not None}
+    assert all(label in LABELS for label, _ in got.values())
+
+
+def test_ravdess_flac_copy(tmp_path):
+    build(tmp_path, {"Actor_20/03-01-04-02-01-01-20.flac": None}, rate=16000)
+    (clip,) = corpora.load("ravdess", tmp_path)
+    assert (clip.label, clip.speaker) == ("sad", "ravdess:20")
+
+
+def test_the_shared_ravdess_copy_has_every_class():
+    from pathlib import Path
+
+    root = Path(__file__).parent.parent.parent / "shared" / "data" / "ravdess"
+    if not root.is_dir():
+        pytest.skip(f"{root} not present")
+    counts = Counter(c.label for c in corpora.load("ravdess", root))
+    assert set(counts) == set(LABELS) and counts["neutral"] * 2 == counts["calm"]
+
+
+def test_errors_name_the_problem(tmp_path):
+    with pytest.raises(ValueError, match="unknown corpus 'iemocap'"):
+        corpora.load("iemocap", tmp_path)
+    with pytest.raises(FileNotFoundError, match="nothere"):
+        corpora.load("tess", tmp_path / "nothere")
+    with pytest.raises(ValueError, match="no savee clips"):
+        corpora.load("savee", tmp_path)

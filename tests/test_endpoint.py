@@ -1,0 +1,45 @@
+from pathlib import Path
+
+import numpy as np
+
+from device import audio
+from device.endpoint import find_speech
+from tests.sound import RATE, hum, silence, voice
+
+SAMPLE = Path(__file__).parent.parent / "samples" / "03-01-05-02-02-01-17.flac"
+
+
+def test_digital_silence_is_no_speech():
+    assert find_speech(silence(3.0), RATE) is None
+
+
+def test_quiet_room_hum_is_no_speech():
+    assert find_speech(hum(3.0), RATE) is None
+
+
+def test_speech_is_found_between_silences():
+    x = np.concatenate([silence(1.0), voice(1.5), silence(1.0)])
+    segment = find_speech(x, RATE)
+    assert segment is not None
+    assert abs(segment.start / RATE - 0.9) < 0.15
+    assert abs(segment.end / RATE - 2.6) < 0.15
+
+
+def test_speech_over_hum_is_found_and_the_hum_left_out():
+    x = np.concatenate([silence(1.0), voice(2.0), silence(1.0)]) + hum(4.0)
+    segment = find_speech(x, RATE)
+    assert segment is not None and 1.8 < segment.seconds < 2.4
+
+
+def test_a_click_is_not_speech():
+    x = silence(2.0)
+    x[16000:16040] = 0.9
+    assert find_speech(x + hum(2.0), RATE) is None
+
+
+def test_ravdess_leading_and_trailing_silence_is_cut():
+    x = audio.load(SAMPLE)
+    segment = find_speech(x, RATE)
+    assert segment is not None
+    assert segment.start / RATE > 0.5 and (len(x) - segment.end) / RATE > 0.5
+    assert 1.0 < segment.seconds < 3.0

@@ -1,0 +1,73 @@
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from device import audio
+from device.errors import NoSpeech
+from device.features import FrontEnd, extract, fit, windows
+from tests.sound import silence
+
+DATA = Path(__file__).parent / "data"
+SAMPLES = Path(__file__).parent.parent / "samples"
+
+
+def test_golden_values_of_the_front_end():
+    golden = np.load(DATA / "golden.npz")
+    fe = FrontEnd.from_dict(json.loads(str(golden["frontend"])))
+    utterance = extract(audio.load(SAMPLES / str(golden["clip"]), fe.sample_rate), fe)
+    assert [utterance.segment.start, utterance.segment.end] == golden["segment"].tolist()
+    assert utterance.windows.shape == golden["windows"].shape
+    np.testing.assert_allclose(utterance.windows, golden["windows"], atol=1e-4)
+
+
+def test_training_and_device_compute_identical_tensors():
+    """The training set is built through the very function the device calls: same bytes out."""
+    from training.corpora import Clip
+    from training.dataset import device_windows, examples, read_all
+
+    fe = FrontEnd()
+    paths = sorted(SAMPLES.glob("*.flac"))[:3]
+    clips, samples = read_all([Clip(p, "neutral", "test:1") for p in paths], fe.sample_rate)
+    train = examples(clips, samples, fe, copies=0, augmenter=None, seed=0, jobs=1)
+    evaluation = device_windows(samples, fe)
+    for path, feats, windows_ in zip(paths, train.features, evaluation, strict=True):
+        on_device = extract(audio.load(path, fe.sample_rate), fe).windows
+        assert on_device.dtype == np.float32
+        assert np.array_equal(on_device, windows_)
+        assert np.array_equal(on_device[0], fit(feats, fe.frames))
+
+
+def test_features_are_normalised_per_utterance():
+    fe = FrontEnd()
+    x = audio.load(SAMPLES / "03-01-05-02-02-01-17.flac")
+    quiet, loud = extract(x * 0.05, fe), extract(x, fe)
+    np.testing.assert_allclose(quiet.windows, loud.windows, atol=2e-3)
+    assert quiet.windows.shape[1:] == (fe.frames, fe.nfilt)
+
+
+def test_silence_raises_no_speech():
+    with pytest.raises(NoSpeech):
+        extract(silence(2.0), FrontEnd())
+
+
+@pytest.mark.parametrize("frames,count", [(120, 1), (300, 1), (301, 2), (450, 2), (451, 3), (2000, 4)])
+def test_long_speech_is_covered_by_overlapping_windows(frames, count):
+    fe = FrontEnd()
+    feats = np.arange(frames, dtype=np.float32)[:, None].repeat(fe.nfilt, axis=1)
+    out = windows(feats, fe)
+    assert out.shape == (count, fe.frames, fe.nfilt)
+    if frames <= fe.frames:  # centred, zero padded
+        start = (fe.frames - frames) // 2
+        assert np.array_equal(out[0, start : start + frames, 0], feats[:, 0])
+        assert not out[0, :start].any()
+    else:
+        assert out[0, 0, 0] >= 0 and out[-1, -1, 0] <= frames - 1
+        if count < fe.max_windows:  # every frame is in some window
+            assert out[0, 0, 0] == 0 and out[-1, -1, 0] == frames - 1
+
+
+def test_front_end_round_trips_through_a_dict():
+    fe = FrontEnd(nfilt=40, frames=200)
+    assert FrontEnd.from_dict(json.loads(json.dumps(fe.to_dict()))) == fe
