@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from training import augment
 from tests.sound import voice
+from training import augment
 
 
 @pytest.mark.parametrize("snr", [0.0, 10.0, 20.0])

@@ -1,0 +1,73 @@
+"""Benchmark of ``python -m device classify``: latency per utterance, peak memory, model size.
+
+One real ``python -m device classify --json`` process classifies every recording of the speakers
+the shipped model never heard (the held-out actors named in its card); its own per-file
+``latency_ms`` (end-pointing + log-mel + windows, then inference, on one thread as on the Pi) give
+the median, and the kernel's account of the child gives its peak resident memory.
+
+    .venv/bin/python bench/classify.py            # prints the figures and writes them to README.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import results  # noqa: E402
+from device import card  # noqa: E402
+
+RAVDESS = ROOT.parent / "shared" / "data" / "ravdess"
+COMMAND = ".venv/bin/python bench/classify.py"
+
+
+def heldout_files(model: card.ModelCard, root: Path) -> list[Path]:
+    """Return the RAVDESS recordings of the speakers the model's card says it never heard."""
+    actors = [s.split(":")[1] for s in model.training.get("heldout_speakers", []) if s.startswith("ravdess:")]
+    return sorted(p for a in actors for p in (root / f"Actor_{a}").glob("*.flac"))
+
+
+def classify(files: list[Path]) -> tuple[list[dict], float]:
+    """Return the JSON lines of one ``python -m device classify`` run over ``files`` and its peak RSS in MB."""
+    done = subprocess.run([sys.executable, "-m", "device", "classify", "--json", *map(str, files)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    return lines, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--data", type=Path, default=RAVDESS, help="RAVDESS 16 kHz FLAC tree")
+    p.add_argument("--no-readme", action="store_true", help="print only; leave README.md alone")
+    args = p.parse_args()
+    model = card.load()
+    files = heldout_files(model, args.data) or sorted((ROOT / "samples").glob("*.flac"))
+    lines, rss = classify(files)
+    latency = [line["latency_ms"] for line in lines if line.get("emotion")]
+    if not latency:
+        raise SystemExit("bench: the classify run gave no results")
+    totals = [t["total"] for t in latency]
+    median, p95 = statistics.median(totals), statistics.quantiles(totals, n=20)[-1]
+    features = statistics.median(t["features"] for t in latency)
+    size_kb = model.model_path.stat().st_size / 1024
+    print(f"{len(totals)} utterances: features+inference median {median:.2f} ms (features {features:.2f} ms), "
+          f"p95 {p95:.2f} ms; classify peak RSS {rss:.0f} MB; model {size_kb:.0f} KB")
+    if not args.no_readme:
+        results.update([
+            results.row("classify latency, median (features + inference, 1 thread)",
+                        f"{median:.1f} ms (p95 {p95:.1f} ms, {len(totals)} utterances)", "≤ 15 ms", COMMAND),
+            results.row("classify peak memory (RSS)", f"{rss:.0f} MB", "< 200 MB", COMMAND),
+            results.row("int8 model size", f"{size_kb:.0f} KB", "≤ 300 KB", COMMAND),
+        ])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

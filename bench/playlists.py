@@ -1,0 +1,120 @@
+"""Benchmark of ``python -m training playlists``: tracks per minute, cold and with a warm cache.
+
+The library is synthetic music (:mod:`training.synthmusic`, the four moods in turn) of 3-minute
+stereo tracks in compressed formats (FLAC, Ogg Vorbis, MP3 in turn, at 44.1 and 48 kHz), generated
+once into ``bench/out/library`` (a few minutes; later runs reuse it). Each figure is the wall time
+of a real ``python -m training playlists`` process, start-up, clustering, plot and writing included:
+
+- *cold*: no feature cache, every track decoded and analysed;
+- *warm*: the same command again on the unchanged library, everything from the cache.
+
+Then the same on a library of ``--big`` tracks (default 1,000) made of hard links to the first
+(each link is its own path, so its own cache entry and its own analysis): cold, which checks the
+"1,000 tracks in 10 minutes" target directly, and the unchanged re-run of 1,000 tracks.
+
+    .venv/bin/python bench/playlists.py                # prints the result rows
+    .venv/bin/python bench/playlists.py --big 0        # without the 1,000-track library
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import results  # noqa: E402
+from training.synthmusic import make_library  # noqa: E402
+
+OUT = ROOT / "bench" / "out"
+COMMAND = ".venv/bin/python bench/playlists.py"
+FORMATS = ("flac", "ogg", "mp3")
+RATES = (44100, 48000)
+
+
+def linked_library(source: Path, root: Path, count: int) -> Path:
+    """Make ``root`` a library of ``count`` hard links (copies where links fail) to the tracks of ``source``."""
+    tracks = sorted(p for p in source.rglob("*") if p.is_file())
+    if root.exists() and sum(1 for p in root.rglob("*") if p.is_file()) == count:
+        return root
+    shutil.rmtree(root, ignore_errors=True)
+    for i in range(count):
+        original = tracks[i % len(tracks)]
+        link = root / f"disc{i // 100:02d}" / f"{i:04d}-{original.name}"
+        link.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(original, link)
+        except OSError:
+            shutil.copy2(original, link)
+    return root
+
+
+def run(library: Path, out: Path, jobs: int) -> tuple[float, int]:
+    """Run the command once; return its wall time (s) and how many tracks it analysed (not from the cache)."""
+    command = [sys.executable, "-m", "training", "playlists", "--library", str(library), "--out", str(out),
+               "--jobs", str(jobs)]
+    start = time.perf_counter()
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
+    fresh = re.search(r"\((\d+) analysed now", done.stdout)
+    if fresh is None:
+        raise SystemExit(f"no summary in the output:\n{done.stdout[-2000:]}")
+    return seconds, int(fresh.group(1))
+
+
+def cold_and_warm(library: Path, out: Path, jobs: int, count: int) -> tuple[float, float]:
+    """Return the wall times (s) of a cold run and of an unchanged re-run of ``library``."""
+    shutil.rmtree(out, ignore_errors=True)
+    cold, fresh = run(library, out, jobs)
+    if fresh != count:
+        raise SystemExit(f"cold run analysed {fresh} of {count} tracks")
+    warm, fresh = run(library, out, jobs)
+    if fresh != 0:
+        raise SystemExit(f"the unchanged re-run analysed {fresh} tracks instead of none")
+    print(f"{count} tracks: cold {cold:.1f} s ({60 * count / cold:.0f} tracks/min), warm {warm:.2f} s", flush=True)
+    return cold, warm
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--tracks", type=int, default=120, help="distinct generated tracks (default %(default)s)")
+    p.add_argument("--big", type=int, default=1000, help="tracks of the linked library; 0 skips it")
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    args = p.parse_args()
+    cores = os.cpu_count()
+    library = OUT / "library"
+    print(f"generating {args.tracks} tracks of 3 min into {library} (once) ...", flush=True)
+    make_library(library, tracks_per_mood=max(1, args.tracks // 4), seconds=180.0, formats=FORMATS, rates=RATES,
+                 jobs=args.jobs)
+    count = 4 * max(1, args.tracks // 4)
+    cold, warm = cold_and_warm(library, OUT / "playlists", args.jobs, count)
+    where = f"{count} tracks of 3 min, FLAC/Ogg/MP3, {args.jobs} jobs on {cores} cores"
+    rows = [
+        results.row("playlists: cold analysis", f"{60 * count / cold:.0f} tracks/min ({where})",
+                    ">= 100 tracks/min on 2 cores", COMMAND),
+        results.row(f"playlists: unchanged re-run, {count} tracks", f"{warm:.1f} s", "-", COMMAND),
+    ]
+    if args.big:
+        big = linked_library(library, OUT / f"library-{args.big}", args.big)
+        cold, warm = cold_and_warm(big, OUT / f"playlists-{args.big}", args.jobs, args.big)
+        rows += [
+            results.row(f"playlists: cold, {args.big} tracks", f"{cold / 60:.1f} min ({60 * args.big / cold:.0f} "
+                        f"tracks/min, {args.jobs} jobs on {cores} cores)", "<= 10 min on 2 cores", COMMAND),
+            results.row(f"playlists: unchanged re-run, {args.big} tracks", f"{warm:.1f} s (measured)",
+                        "<= 15 s on 2 cores", COMMAND),
+        ]
+    print("\n".join(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
