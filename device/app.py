@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import queue
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -75,7 +76,7 @@ class App:
         self.recognizer = recognizer
         self.emotions = load_map(settings.playlists.map)
         self.journal = Journal(settings.journal.path) if settings.journal.path else None
-        history = self.journal.open().recent(5) if self.journal else []
+        history = self._history()
         self.machine = Machine(self.emotions, min_confidence=settings.model.min_confidence,
                                max_listen_seconds=settings.audio.max_seconds,
                                outcome_seconds=settings.journal.outcome_seconds, history=history)
@@ -88,6 +89,17 @@ class App:
         self.state: dict = {}
         self.running = threading.Event()
         self._stopping = threading.Event()
+
+    def _history(self, n: int = 5) -> list[dict]:
+        """The journal's last ``n`` recognitions, for the state's ``history`` (the loop reopens the file)."""
+        if self.journal is None:
+            return []
+        try:
+            with self.journal:
+                return self.journal.recent(n)
+        except (sqlite3.Error, OSError) as exc:
+            log.error("cannot read the journal %s: %s; starting without history", self.journal.path, exc)
+            return []
 
     def post(self, event: Event) -> None:
         """Hand an event to the loop (any thread)."""

@@ -5,7 +5,8 @@ sees ``silence_seconds`` of quiet after speech, when ``max_seconds`` have passed
 :meth:`Mic.stop_capture`. The utterance is emitted as :class:`~device.machine.UtteranceReady`
 (mono float32 at the model's rate). With ``[audio] input_file`` a recording replaces the
 microphone: it is fed in blocks, at ``input_speed`` times real time, followed by silence, through the
-same end-pointing path.
+same end-pointing path. ``input_file`` may also be a folder: each recording then takes its audio
+files in turn (sorted by name), which is how the demo and the soak test speak many sentences.
 
 Opening or reading the device can fail (USB microphone unplugged, PortAudio missing): that is
 emitted as :class:`~device.machine.MicFailed`; the mic then checks again with exponential backoff
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 
 BLOCK_SECONDS = 0.1
 CHECK_EVERY = 2  # blocks between end-point checks
+AUDIO_SUFFIXES = (".flac", ".wav", ".ogg", ".mp3", ".opus")
 
 
 class MicError(Exception):
@@ -56,6 +58,7 @@ class Mic:
         self._thread: threading.Thread | None = None
         self._failed = False
         self._file_cache: tuple[str, float, np.ndarray] | None = None
+        self._turn = 0  # the next recording of an input_file folder
 
     # ------------------------------------------------------------ life cycle
     def start(self) -> Mic:
@@ -151,12 +154,24 @@ class Mic:
 
     def _blocks(self, rate: int) -> Iterator[np.ndarray]:
         if self.settings.input_file:
-            return self._file_blocks(rate)
+            return self._file_blocks(self._recording(advance=True), rate)
         return self._device_blocks(rate)
 
     # ------------------------------------------------------------ a recording as the microphone
-    def _load(self, rate: int) -> np.ndarray:
-        path = self.settings.input_file
+    def _recording(self, advance: bool) -> str:
+        """``input_file``, or, when it is a folder, its next audio file (the first one if not ``advance``)."""
+        path = Path(self.settings.input_file)
+        if not path.is_dir():
+            return str(path)
+        files = sorted(str(f) for f in path.iterdir() if f.suffix.lower() in AUDIO_SUFFIXES)
+        if not files:
+            raise MicError(f"input_file {path}: a folder without audio files ({', '.join(AUDIO_SUFFIXES)})")
+        chosen = files[self._turn % len(files)]
+        if advance:
+            self._turn += 1
+        return chosen
+
+    def _load(self, path: str, rate: int) -> np.ndarray:
         try:
             mtime = Path(path).stat().st_mtime
         except OSError as exc:
@@ -168,8 +183,8 @@ class Mic:
                 raise MicError(str(exc)) from None
         return self._file_cache[2]
 
-    def _file_blocks(self, rate: int) -> Iterator[np.ndarray]:
-        samples = self._load(rate)
+    def _file_blocks(self, path: str, rate: int) -> Iterator[np.ndarray]:
+        samples = self._load(path, rate)
         n = int(BLOCK_SECONDS * rate)
         speed = self.settings.input_speed
         silence = np.zeros(n, np.float32)
@@ -193,7 +208,7 @@ class Mic:
 
     def _probe(self) -> None:
         if self.settings.input_file:
-            self._load(self.settings.sample_rate)
+            self._load(self._recording(advance=False), self.settings.sample_rate)
             return
         sd = self._sounddevice()
         try:
