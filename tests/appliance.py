@@ -24,8 +24,16 @@ from servers import write_tone
 
 from device import card as cards
 from device.app import App
-from device.config import AudioSettings, GpioSettings, JournalSettings, ModelSettings, MpdSettings, \
-    MqttSettings, PlaylistSettings, Settings
+from device.config import (
+    AudioSettings,
+    GpioSettings,
+    JournalSettings,
+    ModelSettings,
+    MpdSettings,
+    MqttSettings,
+    PlaylistSettings,
+    Settings,
+)
 from device.recognizer import Recognizer
 
 DEVICE_ID = "test"

@@ -10,8 +10,18 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import soundfile
-from appliance import BASE, DEVICE_ID, Appliance, Heard, library, settings_for, shared_confident, \
-    shared_recognizer, tracks_of, wait_until
+from appliance import (
+    BASE,
+    DEVICE_ID,
+    Appliance,
+    Heard,
+    library,
+    settings_for,
+    shared_confident,
+    shared_recognizer,
+    tracks_of,
+    wait_until,
+)
 from conftest import RAVDESS
 from servers import MqttWatcher
 
