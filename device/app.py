@@ -17,6 +17,7 @@ import queue
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from . import machine as m
@@ -63,10 +64,12 @@ class App:
     """The appliance: adapters, the machine and the loop between them.
 
     ``recognizer`` (anything with ``classify(samples)`` and ``sample_rate``), ``pin_factory`` and
-    ``notifier`` can be given (tests, demo); by default they come from the settings.
+    ``notifier`` can be given (tests, demo); by default they come from the settings. ``on_state`` is
+    called (in the loop's thread) with every state the appliance publishes: the demo prints them.
     """
 
-    def __init__(self, settings: Settings, *, recognizer=None, pin_factory=None, notifier: Notifier | None = None):
+    def __init__(self, settings: Settings, *, recognizer=None, pin_factory=None, notifier: Notifier | None = None,
+                 on_state: Callable[[dict], None] | None = None):
         self.settings = settings
         self.events: queue.Queue[Event] = queue.Queue()
         if recognizer is None:
@@ -87,6 +90,7 @@ class App:
             if settings.mqtt.enabled else None
         self.notifier = notifier or Notifier()
         self.state: dict = {}
+        self.on_state = on_state
         self.running = threading.Event()
         self._stopping = threading.Event()
 
@@ -221,5 +225,7 @@ class App:
             detail = [f"{k} {state[k]}" for k in ("emotion", "confidence", "playlist", "reason", "error") if state[k]]
             log.log(logging.WARNING if state["state"] == "error" else logging.INFO, "state: %s%s", state["state"],
                     f" ({', '.join(detail)})" if detail else "")
+        if self.on_state:
+            self.on_state(state)
         if self.mqtt:
             self.mqtt.publish_state(state)

@@ -106,7 +106,15 @@ class Player:
         return self._run("stop", lambda c: c.stop())
 
     def next(self) -> bool:
-        return self._run("next", lambda c: c.next())
+        """Skip to the next track; nothing when MPD is not playing (the queue may just have ended)."""
+
+        def do(c: mpd.MPDClient):
+            if c.status().get("state") == "play":
+                c.next()
+            else:
+                log.info("next: MPD is not playing, nothing to skip")
+
+        return self._run("next", do)
 
     def set_volume(self, level: int) -> bool:
         """Set the volume (0-100); while ducked, it is the level :meth:`restore` returns to."""

@@ -20,7 +20,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from servers import write_tone
+from servers import Recorder, write_tone
 
 from device import card as cards
 from device.app import App
@@ -122,7 +122,9 @@ class Appliance:
     """:class:`App` running in a thread, with its button on gpiozero's mock pins."""
 
     def __init__(self, settings: Settings, recognizer, pin_factory, **kw):
-        self.app = App(settings, recognizer=recognizer, pin_factory=pin_factory, **kw)
+        self.states = Recorder()
+        """Every state the appliance published, in order."""
+        self.app = App(settings, recognizer=recognizer, pin_factory=pin_factory, on_state=self.states, **kw)
         self.result: list[int] = []
         self.thread = threading.Thread(target=lambda: self.result.append(self.app.run()), name="app",
                                        daemon=True)
@@ -163,9 +165,21 @@ class Appliance:
         return self.app.state
 
     def wait_state(self, predicate, timeout: float = 15.0, what: str = "state") -> dict:
-        """Wait until the published state (as the loop last published it) matches ``predicate``."""
+        """Wait until the state the loop last published matches ``predicate``; return it."""
         return wait_until(lambda: self.app.state if self.app.state and predicate(self.app.state) else None,
                           timeout, f"{what} (last: {self.app.state})")
+
+    def wait_published(self, predicate, timeout: float = 15.0, after: int = 0) -> dict:
+        """Wait until a state published as number ``after`` or later matches ``predicate``; return it."""
+        def found():
+            return next((s for s in list(self.states.items)[after:] if predicate(s)), None)
+
+        return wait_until(found, timeout, f"a published state like that after #{after} (last: {self.app.state})")
+
+    @property
+    def published(self) -> int:
+        """How many states were published so far (for :meth:`wait_published`)."""
+        return len(self.states.items)
 
 
 def confident_files(recognizer: Recognizer, folder: Path, at_least: float = 0.8, per_emotion: int = 1,
