@@ -143,9 +143,10 @@ class App:
     def _loop(self) -> None:
         last_tick = last_feed = time.monotonic()
         feed = self.notifier.watchdog_seconds
+        wait = min(TICK_SECONDS, feed) if feed else TICK_SECONDS  # a quiet loop still feeds the watchdog in time
         while True:
             try:
-                event = self.events.get(timeout=TICK_SECONDS)
+                event = self.events.get(timeout=wait)
             except queue.Empty:
                 event = Tick()
             self._handle(event)
