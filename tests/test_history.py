@@ -1,0 +1,57 @@
+"""``python -m device history``: the journal's rows and a per-day summary, as text or JSON lines."""
+
+import json
+import time
+from datetime import datetime, timedelta
+
+from device.__main__ import main
+from device.journal import Journal
+
+
+def fill(path):
+    now = time.time()
+    yesterday = (datetime.now() - timedelta(days=1)).replace(hour=12).timestamp()
+    long_ago = (datetime.now() - timedelta(days=30)).timestamp()
+    with Journal(path) as journal:
+        journal.record(long_ago, "fearful", 0.9, {"fearful": 0.9}, "x", 1.0)
+        journal.record(yesterday, "sad", 0.6, {"sad": 0.6}, "calm-dark", 1.2)
+        journal.record(now - 5, "happy", 0.9, {"happy": 0.9}, "energetic-bright", 2.0)
+        journal.record(now - 1, "happy", 0.3, {"happy": 0.3}, None, 2.0)
+        journal.mark(now - 5, "skipped")
+    return now, yesterday
+
+
+def test_text_lists_the_last_days_oldest_first_then_one_line_per_day(tmp_path, capsys):
+    path = tmp_path / "journal.sqlite"
+    fill(path)
+    assert main(["history", "--journal", str(path), "--days", "2"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    rows = [line.split() for line in out[1:4]]
+    assert [r[2:4] for r in rows] == [["sad", "60%"], ["happy", "90%"], ["happy", "30%"]]
+    assert rows[1][4:] == ["energetic-bright", "skipped"] and rows[2][4] == "(unsure)"
+    assert "fearful" not in "\n".join(out)  # 30 days ago is outside --days 2
+    today = datetime.now().date().isoformat()
+    day_lines = {line.split()[0]: line.split() for line in out[5:]}
+    assert day_lines[today][1:4] == ["2", "happy", "60%"] and day_lines[today][4:6] == ["1", "0"]
+
+
+def test_json_lines(tmp_path, capsys):
+    path = tmp_path / "journal.sqlite"
+    fill(path)
+    assert main(["history", "--journal", str(path), "--days", "60", "--json"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    recognitions = [x for x in lines if "emotion" in x]
+    days = [x for x in lines if "day" in x]
+    assert [r["emotion"] for r in recognitions] == ["happy", "happy", "sad", "fearful"]
+    assert recognitions[1]["outcome"] == "skipped" and recognitions[0]["playlist"] is None
+    assert sum(d["count"] for d in days) == 4 and days[0]["top"] == "happy"
+
+
+def test_config_names_the_journal_and_a_missing_one_is_a_clear_error(tmp_path, capsys):
+    (tmp_path / "emotune.toml").write_text('[journal]\npath = "state/journal.sqlite"\n')
+    assert main(["history", "--config", str(tmp_path / "emotune.toml")]) == 2
+    assert capsys.readouterr().err.strip() == \
+        f"error: no journal at {tmp_path / 'state' / 'journal.sqlite'} (the daemon creates it at its first recognition)"
+    fill(tmp_path / "state" / "journal.sqlite")
+    assert main(["history", "--config", str(tmp_path / "emotune.toml"), "--days", "1"]) == 0
+    assert "energetic-bright" in capsys.readouterr().out
