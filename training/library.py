@@ -107,7 +107,11 @@ def read_excerpt(path: Path, rate: int, excerpt: ExcerptSettings = ExcerptSettin
 
     Raises :class:`~device.errors.AudioError` naming the file and the reason when it cannot be decoded.
     """
-    if path.stat().st_size == 0:
+    try:
+        size = path.stat().st_size
+    except OSError as exc:  # gone or unreadable since the library was scanned
+        raise AudioError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if size == 0:
         raise AudioError(f"{path}: empty file (0 bytes)")
     if path.suffix.lower() in FFMPEG_SUFFIXES:
         return _ffmpeg_excerpt(path, rate, excerpt)
@@ -139,6 +143,8 @@ def _sndfile_excerpt(path: Path, rate: int, excerpt: ExcerptSettings) -> tuple[n
             file_rate = f.samplerate
     except Exception as exc:  # libsndfile raises several types; all mean "cannot decode"
         reason = getattr(exc, "error_string", None) or str(exc)
+        if "does not exist" in reason and path.is_file():  # libsndfile's words when no decoder takes it
+            reason = "not a recognisable audio stream"
         raise AudioError(f"{path}: cannot decode ({reason.rstrip('.')})") from None
     if samples.size == 0:
         raise AudioError(f"{path}: holds no audio samples")
@@ -174,7 +180,7 @@ class FeatureCache:
         self.entries: dict[str, dict] = {}
         if path.exists():
             try:
-                data = json.loads(path.read_text())
+                data = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError) as exc:
                 log.warning("ignoring unreadable feature cache %s: %s", path, exc)
                 return
@@ -199,6 +205,6 @@ class FeatureCache:
         data = {"version": self.version, "tracks": {p: e for p, e in self.entries.items() if p in paths}}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(self.path.name + ".tmp")
-        tmp.write_text(json.dumps(data, separators=(",", ":")))
+        tmp.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
         tmp.replace(self.path)
         return self.path

@@ -255,7 +255,7 @@ def plot(path: Path, result: Clustering, title: str) -> Path:
 def remove_stale(out: Path, keep: set[str]) -> None:
     """Delete the .m3u files an earlier run listed in ``playlists.json`` that this run does not write."""
     try:
-        previous = json.loads((out / JSON_NAME).read_text())
+        previous = json.loads((out / JSON_NAME).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return
     for p in previous.get("playlists", []):
@@ -271,8 +271,8 @@ def write(settings: Settings, data: Analysed, result: Clustering, emotions: dict
     remove_stale(settings.out, {p["file"] for p in doc["playlists"]})
     for c in result.clusters:
         (settings.out / f"{c.name}.m3u").write_text(
-            m3u([data.tracks[i].path for i in c.members], [data.tags[i] for i in c.members]))
-    (settings.out / JSON_NAME).write_text(json.dumps(doc, indent=1) + "\n")
+            m3u([data.tracks[i].path for i in c.members], [data.tags[i] for i in c.members]), encoding="utf-8")
+    (settings.out / JSON_NAME).write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     plot(settings.out / PNG_NAME, result, f"{settings.library.resolve().name}: {len(data.tracks)} tracks, "
          f"{len(result.clusters)} playlists")
     return doc

@@ -143,7 +143,7 @@ def render(mood: Mood, seconds: float, rate: int, seed: int) -> np.ndarray:
     shift = int(rng.integers(-2, 3))
     beat = 60.0 / tempo
     n = int(seconds * rate)
-    out = np.zeros(n + 4 * rate, dtype=np.float32)
+    out = np.zeros(n + int(np.ceil(4 * beat * rate)) + rate, dtype=np.float32)  # room for the last bar
     cache: dict[tuple[int, float], np.ndarray] = {}
 
     def add(note: int, at: float, length: float, gain: float) -> None:

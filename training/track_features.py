@@ -10,7 +10,7 @@ feature         how                                                             
 =============== ======================================================================== ========
 loudness_db     RMS level of the excerpt                                                 dBFS
 dynamics_db     spread of the frame levels: 95th minus 10th percentile of loud frames    dB
-tempo_bpm       autocorrelation of the onset envelope, weighted towards 120 BPM          BPM
+tempo_bpm       autocorrelation of the onset envelope (and at twice the lag), near 120   BPM
 onset_rate      peaks of the onset envelope (spectral flux of log mel bands)             per s
 centroid_hz     spectral centroid, mean over loud frames                                 Hz
 brightness      share of spectral energy above 1500 Hz (MIRtoolbox's "brightness")       0..1
@@ -36,7 +36,7 @@ from scipy.ndimage import maximum_filter1d, median_filter
 
 from device.errors import AudioError
 
-FEATURES_VERSION = 1
+FEATURES_VERSION = 2
 """Bump when a change here alters the numbers: cached features of older versions are recomputed."""
 
 PITCH_CLASSES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
@@ -150,19 +150,22 @@ def onset_rate(envelope: np.ndarray, fps: float, threshold_db: float) -> float:
 def tempo(envelope: np.ndarray, fps: float, settings: AnalysisSettings) -> float:
     """Return the tempo in BPM: the best lag of the onset envelope's autocorrelation.
 
-    Candidate lags are weighted by a log-normal prior (one octave wide, centred on
-    ``settings.tempo_prior``) that settles the usual half/double tempo ambiguity.
+    A candidate lag scores its autocorrelation plus half that at twice the lag, so that a slow
+    piece whose notes fall on every other beat (a pulse below the tempo range) is heard at its
+    beat instead of at some chance alignment of unrelated notes. Scores are weighted by a
+    log-normal prior (one octave wide, centred on ``settings.tempo_prior``) that settles the
+    usual half/double tempo ambiguity.
     """
     e = envelope - envelope.mean()
     n = len(e)
     spectrum = np.fft.rfft(e, 2 * n)
     ac = np.fft.irfft(spectrum.real**2 + spectrum.imag**2)[:n]
     lo, hi = settings.tempo_range
-    lags = np.arange(max(1, int(np.ceil(60 * fps / hi))), min(n - 1, int(60 * fps / lo)) + 1)
+    lags = np.arange(max(1, int(np.ceil(60 * fps / hi))), min((n - 1) // 2, int(60 * fps / lo)) + 1)
     if len(lags) < 3 or ac[0] <= 0:
         return settings.tempo_prior
     weight = np.exp(-0.5 * np.log2(60 * fps / lags / settings.tempo_prior) ** 2)
-    score = ac[lags] / ac[0] * weight
+    score = (ac[lags] + 0.5 * ac[2 * lags]) / ac[0] * weight
     i = int(np.argmax(score))
     lag = float(lags[i])
     if 0 < i < len(lags) - 1:  # parabolic interpolation between lags
