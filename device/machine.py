@@ -471,8 +471,11 @@ class Machine:
         return []
 
     def _on_PlayerStatus(self, event: PlayerStatus) -> list[Action]:
-        if self.pending and not event.playing:
-            return []  # the queue was cleared on the way to playing; the player says if play fails
+        if self.pending and (not event.playing or event.playlist not in self.pending.playlists):
+            # News from before the new queue played (cleared on the way, or the old music still
+            # going): only a status naming one of the new playlists confirms it. A failed play
+            # comes as PlayerFailed or PlayerLost instead.
+            return []
         self.music = event.playing
         if event.playing:
             self.pending = None

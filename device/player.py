@@ -48,6 +48,7 @@ class Player:
         self._thread: threading.Thread | None = None
         self._ranges: tuple[tuple[str, int, int], ...] = ()  # (playlist, first, end) in the queue
         self._ducked_from: int | None = None
+        self._version = 0  # counts plays: the watcher reports afresh after each
 
     # ------------------------------------------------------------ life cycle
     def start(self) -> Player:
@@ -94,9 +95,14 @@ class Player:
                 raise mpd.CommandError(f"none of the playlists {', '.join(playlists)} holds a track MPD knows")
             self._ranges = tuple(ranges)
             c.play(0)
+            self._version += 1
             log.info("playing %s (%d tracks)", ", ".join(r[0] for r in ranges), end)
 
-        return self._run("play", do)
+        if not self._run("play", do):
+            return False
+        # Say so at once (the watcher's news may be from before); the watcher then reports afresh.
+        self.emit(PlayerStatus(True, self._ranges[0][0]))
+        return True
 
     def resume(self) -> bool:
         """Play the queue as it stands (after MPD restarted)."""
@@ -198,7 +204,7 @@ class Player:
     def _watch(self) -> None:
         """Poll MPD's status; report changes, losses and returns; reconnect with backoff."""
         client: mpd.MPDClient | None = None
-        delay, lost, last = self.backoff[0], False, None
+        delay, lost, last, seen = self.backoff[0], False, None, 0
         while not self._stopping.is_set():
             try:
                 if client is None:
@@ -207,11 +213,12 @@ class Player:
                         log.info("MPD at %s:%s is back", self.settings.host, self.settings.port)
                         self.emit(PlayerBack())
                     lost, delay, last = False, self.backoff[0], None
+                version = self._version
                 status = client.status()
                 song = int(status["song"]) if "song" in status else None
                 now = PlayerStatus(status.get("state") == "play", self._playlist_at(song))
-                if now != last:
-                    last = now
+                if now != last or version != seen:
+                    last, seen = now, version
                     self.emit(now)
                 self._stopping.wait(self.poll_seconds)
             except (*_LOST, mpd.CommandError, ValueError) as exc:

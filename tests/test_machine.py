@@ -304,3 +304,16 @@ def test_any_sequence_of_events_keeps_a_valid_state_and_balanced_ducking(sequenc
         assert m.state in STATES and 0 <= ducks <= 1
         assert (ducks == 1) == (m.state == "listening" and m.ducked)
         assert m.public()["state"] == m.state
+
+
+def test_player_news_from_before_a_new_queue_does_not_override_it():
+    m = Machine(MAP)
+    listen_and_hear(m, "sad")
+    m.handle(PlayerStatus(True, "gentle"), 3.0)
+    listen_and_hear(m, "happy", t=10.0)
+    # The watcher polled just before the new queue: the old music, then the cleared queue.
+    assert published(m.handle(PlayerStatus(True, "gentle"), 12.2)) is None
+    assert published(m.handle(PlayerStatus(False), 12.3)) is None
+    assert m.public()["playlist"] == "sunny" and m.public()["state"] == "playing"
+    m.handle(PlayerStatus(True, "sunny"), 12.4)  # the new queue plays: from now on MPD's word counts
+    assert published(m.handle(PlayerStatus(False), 200.0))["state"] == "idle"
