@@ -9,8 +9,9 @@ APT_PACKAGES := python3-venv libsndfile1 libportaudio2 mpd mosquitto sox deboots
 
 .PHONY: demo test lint bench system-deps clean
 
-demo: $(VENV)/.device
+demo: $(VENV)/.dev
 	$(BIN)/python -m device classify samples/*.flac
+	$(BIN)/python script/demo.py
 
 test: system-deps $(VENV)/.dev
 	$(BIN)/ruff check .
