@@ -92,7 +92,7 @@ class AudioSettings:
     silence_seconds: float = 0.8
     """Quiet after speech that ends the utterance."""
     input_file: str = ""
-    """A recording that replaces the microphone (demos and tests); "" = use the microphone."""
+    """A recording (or a folder of recordings, taken in turn) instead of the microphone; "" = the microphone."""
     input_speed: float = 1.0
     """How fast ``input_file`` is played in: 1 = real time, 0 = as fast as possible."""
 

@@ -196,6 +196,7 @@ def test_the_journal_survives_a_restart_and_feeds_the_sensors_history(lib, mpd, 
     with Appliance(settings, recognizer, mock_pins) as box:
         box.press()
         box.wait_state(lambda s: s["state"] == "playing")
+    mpd.command("stop")  # the music outlives the daemon; stopped here so the new run starts idle
     with MqttWatcher(mosquitto, [f"{BASE}/state"]) as watcher:
         watcher.publish(f"{BASE}/state", "", retain=True)  # forget the first run's retained state
     with MqttWatcher(mosquitto, [f"{BASE}/state"]) as watcher, Appliance(settings, recognizer, mock_pins):
