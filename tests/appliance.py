@@ -16,11 +16,12 @@ from __future__ import annotations
 import functools
 import json
 import threading
-import time
 from dataclasses import replace
 from pathlib import Path
 
-from servers import Recorder, write_tone
+import pytest
+from conftest import RAVDESS
+from servers import Recorder, _wait, write_tone
 
 from device import card as cards
 from device.app import App
@@ -107,15 +108,8 @@ class Heard:
 
 
 def wait_until(predicate, timeout: float, what: str, interval: float = 0.02):
-    """Poll ``predicate`` until it returns a true value (returned); AssertionError after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {timeout:g}s")
-        time.sleep(interval)
+    """Poll ``predicate`` until it returns a true value (returned); raise after ``timeout`` saying ``what``."""
+    return _wait(predicate, timeout, what, interval=interval)
 
 
 class Appliance:
@@ -206,3 +200,43 @@ def shared_recognizer() -> Recognizer:
 @functools.cache
 def shared_confident(folder: Path) -> dict[str, list[Path]]:
     return confident_files(shared_recognizer(), folder)
+
+
+# ---------------------------------------------------------------- fixtures (imported by the test modules)
+@pytest.fixture
+def recognizer() -> Heard:
+    """The shipped model in the real interpreter, keeping what it answered in this test."""
+    return Heard(shared_recognizer())
+
+
+@pytest.fixture
+def spoken() -> dict[str, list[Path]]:
+    """``{emotion: [file]}``: RAVDESS files the shipped model is sure about (at least two emotions)."""
+    if not RAVDESS.exists():
+        pytest.skip(f"RAVDESS is not at {RAVDESS}")
+    found = shared_confident(RAVDESS)
+    assert len(found) >= 2, f"the shipped model is confident about too few RAVDESS files: {found}"
+    return found
+
+
+@pytest.fixture
+def lib(tmp_path):
+    """:func:`library` in this test's folder."""
+    return library(tmp_path)
+
+
+@pytest.fixture
+def mpd(lib, mpd_server):
+    """A real MPD serving :func:`lib`."""
+    music_dir, playlist_dir, _, _ = lib
+    return mpd_server(music_dir, playlist_dir)
+
+
+def queue_files(mpd) -> list[str]:
+    """The files in MPD's queue, in order."""
+    return [line.split(": ", 1)[1] for line in mpd.command("playlistinfo") if line.startswith("file: ")]
+
+
+def mpd_plays(mpd, files: list[str]) -> bool:
+    """MPD is playing, and its queue is exactly ``files``."""
+    return mpd.status().get("state") == "play" and queue_files(mpd) == files

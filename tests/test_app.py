@@ -7,6 +7,7 @@ so the tests hold for whichever model ships.
 import json
 from dataclasses import replace
 
+import appliance
 import numpy as np
 import pytest
 import soundfile
@@ -14,53 +15,19 @@ from appliance import (
     BASE,
     DEVICE_ID,
     Appliance,
-    Heard,
-    library,
+    mpd_plays,
     settings_for,
-    shared_confident,
     shared_recognizer,
     tracks_of,
     wait_until,
 )
-from conftest import RAVDESS
 from servers import MqttWatcher
 
 from device.discovery import payloads
 from device.journal import Journal
 
-
-@pytest.fixture
-def recognizer():
-    return Heard(shared_recognizer())
-
-
-@pytest.fixture
-def spoken():
-    """``{emotion: [file]}``: RAVDESS files the model is sure about (at least two emotions)."""
-    if not RAVDESS.exists():
-        pytest.skip(f"RAVDESS is not at {RAVDESS}")
-    found = shared_confident(RAVDESS)
-    assert len(found) >= 2, f"the shipped model is confident about too few RAVDESS files: {found}"
-    return found
-
-
-@pytest.fixture
-def lib(tmp_path):
-    return library(tmp_path)
-
-
-@pytest.fixture
-def mpd(lib, mpd_server):
-    music_dir, playlist_dir, _, _ = lib
-    return mpd_server(music_dir, playlist_dir)
-
-
-def queue_files(mpd) -> list[str]:
-    return [line.split(": ", 1)[1] for line in mpd.command("playlistinfo") if line.startswith("file: ")]
-
-
-def mpd_plays(mpd, files: list[str]) -> bool:
-    return mpd.status().get("state") == "play" and queue_files(mpd) == files
+# The shared fixtures (see tests/appliance.py).
+lib, mpd, recognizer, spoken = appliance.lib, appliance.mpd, appliance.recognizer, appliance.spoken
 
 
 def subscribed(watcher) -> dict:

@@ -4,53 +4,23 @@ import json
 import logging
 import shutil
 
+import appliance
 import pytest
-from appliance import (
-    BASE,
-    Appliance,
-    Heard,
-    library,
-    settings_for,
-    shared_confident,
-    shared_recognizer,
-    tracks_of,
-    wait_until,
-)
-from conftest import RAVDESS
+from appliance import BASE, Appliance, mpd_plays, settings_for, tracks_of, wait_until
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from servers import MqttWatcher
 
-
-@pytest.fixture
-def recognizer():
-    return Heard(shared_recognizer())
+# The shared fixtures (see tests/appliance.py).
+lib, mpd, recognizer, spoken = appliance.lib, appliance.mpd, appliance.recognizer, appliance.spoken
 
 
 @pytest.fixture
-def speech():
+def speech(spoken):
     """A RAVDESS file the shipped model is confident about, and the emotion it hears in it."""
-    if not RAVDESS.exists():
-        pytest.skip(f"RAVDESS is not at {RAVDESS}")
-    emotion, (path,) = next(iter(shared_confident(RAVDESS).items()))
+    emotion, (path,) = next(iter(spoken.items()))
     return emotion, path
-
-
-@pytest.fixture
-def lib(tmp_path):
-    return library(tmp_path)
-
-
-@pytest.fixture
-def mpd(lib, mpd_server):
-    music_dir, playlist_dir, _, _ = lib
-    return mpd_server(music_dir, playlist_dir)
-
-
-def mpd_plays(mpd, files) -> bool:
-    queue = [line.split(": ", 1)[1] for line in mpd.command("playlistinfo") if line.startswith("file: ")]
-    return mpd.status().get("state") == "play" and queue == files
 
 
 def retained_state(broker, predicate, timeout: float = 20.0) -> dict:
