@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from device.errors import AudioError
 from training.synthmusic import MOODS, Mood, render, tone
-from training.track_features import AnalysisSettings, TrackFeatures, analyse, key_and_mode
+from training.track_features import AnalysisSettings, TrackFeatures, analyse, key_and_mode, tonal_peaks
 
 RATE = AnalysisSettings().rate
 
@@ -125,3 +125,21 @@ def test_slow_music_with_notes_on_every_other_beat_is_heard_at_its_beat(mood):
     m = MOODS[mood]
     for seed in (3, 11, 12):
         assert 0.9 * m.tempo < analyse(render(m, 8.0, RATE, seed)).tempo_bpm < 1.1 * m.tempo
+
+
+def test_drums_do_not_pull_the_key():
+    # Seed 3 of "angry" was heard in C major: its kick drum's energy lies near 65 Hz, a C.
+    assert analyse(render(MOODS["angry"], 12.0, RATE, seed=3)).mode < 0
+    rng = np.random.default_rng(0)
+    minor = chord_sequence([(57, 3), (62, 3), (64, 3), (57, 3)], MOODS["calm"])
+    noisy = minor + 0.05 * rng.standard_normal(len(minor)).astype(np.float32)
+    assert analyse(noisy).key == "A minor"
+
+
+def test_tonal_peaks_keep_tones_and_drop_noise():
+    rng = np.random.default_rng(0)
+    power = rng.exponential(1.0, (3, 400))
+    power[:, 200] = 1000.0
+    kept = tonal_peaks(power, peak_db=10.0)
+    assert kept[:, 200] == pytest.approx([1000.0] * 3)
+    assert np.count_nonzero(kept) < 3 + 0.01 * power.size

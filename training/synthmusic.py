@@ -28,7 +28,7 @@ import soundfile
 log = logging.getLogger(__name__)
 
 MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
-MINOR_SCALE = (0, 2, 3, 5, 7, 8, 10)  # natural minor
+MINOR_SCALE = (0, 2, 3, 5, 7, 8, 11)  # harmonic minor: the raised 7th leads to the tonic
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ MOODS: dict[str, Mood] = {
              attack=0.004, drums=True),
         Mood("angry", +1, -1, tempo=150, level_db=-12, minor=True, tonic=43, rolloff=2.6, notes_per_beat=2,
              attack=0.004, drums=True),
-        Mood("calm", -1, +1, tempo=66, level_db=-30, minor=False, tonic=62, rolloff=1.3, notes_per_beat=0.5,
+        Mood("calm", -1, +1, tempo=66, level_db=-30, minor=False, tonic=64, rolloff=1.15, notes_per_beat=0.5,
              attack=0.08, drums=False),
         Mood("sad", -1, -1, tempo=58, level_db=-30, minor=True, tonic=45, rolloff=3.0, notes_per_beat=0.5,
              attack=0.12, drums=False),
@@ -125,12 +125,14 @@ def drum_hits(rate: int, mood: Mood, rng: np.random.Generator) -> dict[str, np.n
 
 
 def progression(minor: bool) -> list[tuple[int, ...]]:
-    """Return four chords as semitone offsets from the tonic: I-IV-I-V or i-iv-i-v, root position.
+    """Return four chords as semitone offsets from the tonic: I-IV-I-V or i-iv-i-V, root position.
 
-    The tonic chord every other bar makes the key clear even in a short excerpt.
+    The tonic chord every other bar makes the key clear even in a short excerpt; in minor the
+    dominant is major (its third the leading tone), as in most minor-key music, so that the key
+    is not heard as its relative major, which has the same notes otherwise.
     """
     third = 3 if minor else 4
-    return [(0, third, 7), (5, 5 + third, 12), (0, third, 7), (7, 7 + third, 14)]
+    return [(0, third, 7), (5, 5 + third, 12), (0, third, 7), (7, 11, 14)]
 
 
 def render(mood: Mood, seconds: float, rate: int, seed: int) -> np.ndarray:

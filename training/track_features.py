@@ -15,7 +15,8 @@ onset_rate      peaks of the onset envelope (spectral flux of log mel bands)    
 centroid_hz     spectral centroid, mean over loud frames                                 Hz
 brightness      share of spectral energy above 1500 Hz (MIRtoolbox's "brightness")       0..1
 flatness        spectral flatness (1 noise, 0 pure tones), mean over loud frames         0..1
-mode            Krumhansl-Schmuckler: best major key correlation minus best minor        -1..1
+mode            Krumhansl-Schmuckler on the chroma of spectral peaks: best major key     -1..1
+                correlation minus best minor
 key             the best-correlated key, e.g. "A minor" (for people, not clustering)
 mfcc_mean/std   13 mel-frequency cepstral coefficients, mean and deviation over frames
 =============== ======================================================================== ========
@@ -36,7 +37,7 @@ from scipy.ndimage import maximum_filter1d, median_filter
 
 from device.errors import AudioError
 
-FEATURES_VERSION = 2
+FEATURES_VERSION = 3
 """Bump when a change here alters the numbers: cached features of older versions are recomputed."""
 
 PITCH_CLASSES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
@@ -59,6 +60,9 @@ class AnalysisSettings:
     chroma_frame: int = 8192
     """Long frames (2.7 Hz bins) so that low notes fall into the right pitch class."""
     chroma_range: tuple[float, float] = (60.0, 2100.0)
+    chroma_peak_db: float = 10.0
+    """How far a spectral peak must stand above the median of its neighbourhood (±20 bins, ±54 Hz)
+    to count as a tone for chroma; drums and noise, whose energy is spread out, do not."""
     brightness_cutoff: float = 1500.0
     tempo_range: tuple[float, float] = (55.0, 200.0)
     tempo_prior: float = 120.0
@@ -175,15 +179,31 @@ def tempo(envelope: np.ndarray, fps: float, settings: AnalysisSettings) -> float
     return float(np.clip(60 * fps / lag, lo, hi))
 
 
+def tonal_peaks(power: np.ndarray, peak_db: float, width: int = 41) -> np.ndarray:
+    """Return ``power`` (frames, bins) with all but its tonal peaks zeroed.
+
+    A tonal peak is a local maximum over 5 bins that stands ``peak_db`` above the median of the
+    ``width`` bins around it. Notes are such peaks; a kick drum's sweep or a snare's noise is
+    spread over many bins and would otherwise pull the chroma toward whatever pitch class the
+    drum's energy happens to fall in.
+    """
+    peak = (power == maximum_filter1d(power, 5, axis=1)) & (
+        power > 10 ** (peak_db / 10) * median_filter(power, size=(1, width)))
+    return np.where(peak, power, 0.0)
+
+
 def chroma(x: np.ndarray, settings: AnalysisSettings) -> np.ndarray:
-    """Return the 12 pitch-class strengths (C first), each frame normalised, averaged over frames."""
+    """Return the 12 pitch-class strengths (C first) of the tonal peaks, each frame normalised, averaged."""
     power = power_spectrum(x, settings.chroma_frame, settings.chroma_frame // 2)
     freqs = np.fft.rfftfreq(settings.chroma_frame, 1 / settings.rate)
     lo, hi = settings.chroma_range
     bins = np.flatnonzero((freqs >= lo) & (freqs <= hi))
+    margin = 20  # the peaks' neighbourhood reaches this far beyond the range
+    first, last = max(0, bins[0] - margin), min(power.shape[1], bins[-1] + margin + 1)
+    tonal = tonal_peaks(power[:, first:last], settings.chroma_peak_db, 2 * margin + 1)[:, bins - first]
     pitch_class = (np.round(12 * np.log2(freqs[bins] / 440.0)).astype(int) + 9) % 12
     per_class = np.zeros((len(power), 12))
-    np.add.at(per_class.T, pitch_class, np.sqrt(power[:, bins]).T)
+    np.add.at(per_class.T, pitch_class, np.sqrt(tonal).T)
     per_class /= np.maximum(per_class.max(axis=1, keepdims=True), 1e-12)
     return per_class.mean(axis=0)
 

@@ -1,0 +1,248 @@
+"""``python -m training playlists`` end to end on a synthetic library of known moods, and real MPD.
+
+The library holds three short tracks of each of the four quadrant moods (fast/loud/major "happy",
+fast/loud/minor "angry", slow/quiet/major "calm", slow/quiet/minor "sad") in FLAC, MP3, Opus,
+Ogg Vorbis and WAV at 16 to 48 kHz, one with a non-ASCII name, and files that cannot be used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from training.__main__ import main
+from training.cluster import ClusterSettings
+from training.library import FeatureCache, find_tracks
+from training.moodmap import EMOTIONS
+from training.playlists import CACHE_NAME, JSON_NAME, PNG_NAME, Settings, analyse_track, build
+from training.synthmusic import make_library, write
+
+QUADRANT = {"happy": (1, 1), "angry": (1, -1), "calm": (-1, 1), "sad": (-1, -1)}
+"""Mood -> (sign of arousal, sign of valence) it was made for."""
+NAMES = {"happy": "energetic-bright", "angry": "energetic-dark", "calm": "calm-bright", "sad": "calm-dark"}
+UNICODE = "happy/Ça va – encore.flac"
+BROKEN = {"broken/noise.mp3": "cannot decode", "broken/empty.flac": "empty file",
+          "broken/silence.wav": "silent", "broken/clip.m4a": "ffmpeg"}
+
+
+def run_build(settings: Settings) -> tuple[dict, str]:
+    """Build and return the ``playlists.json`` content and the printed summary."""
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        doc = build(settings)
+    return doc, printed.getvalue()
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory) -> tuple[Path, dict[str, str]]:
+    """The library root and the mood of each usable track (relative path -> mood)."""
+    root = tmp_path_factory.mktemp("library")
+    tracks = make_library(root, tracks_per_mood=3, seconds=8.0, formats=("flac", "mp3", "opus"),
+                          rates=(44100, 22050, 48000), moods=("happy", "calm"), jobs=2)
+    tracks += make_library(root, tracks_per_mood=3, seconds=8.0, formats=("ogg", "wav", "mp3"),
+                           rates=(16000, 48000, 22050), moods=("angry", "sad"), seed=1, jobs=2)
+    moods = {t.path: t.mood for t in tracks}
+    shutil.copy2(root / "happy/happy-00.flac", root / UNICODE)
+    moods[UNICODE] = "happy"
+    (root / "broken").mkdir()
+    (root / "broken/noise.mp3").write_bytes(b"no frames here " * 200)
+    (root / "broken/empty.flac").write_bytes(b"")
+    (root / "broken/clip.m4a").write_bytes(np.random.default_rng(0).bytes(4096))
+    write(root / "broken/silence.wav", np.zeros(22050, dtype=np.float32), 22050, "wav")
+    (root / "cover.jpg").write_bytes(b"\xff\xd8 not music")
+    return root, moods
+
+
+@pytest.fixture(scope="module")
+def built(library, tmp_path_factory) -> tuple[Path, dict, str]:
+    """The library analysed once in two processes with ``--clusters auto``: (out dir, JSON, summary)."""
+    root, _ = library
+    out = tmp_path_factory.mktemp("playlists")
+    doc, summary = run_build(Settings(root, out, jobs=2))
+    return out, doc, summary
+
+
+def test_auto_makes_one_playlist_per_mood_in_its_quadrant(library, built):
+    _, moods = library
+    _, doc, _ = built
+    assert doc["clustering"]["chosen_by"] == "silhouette" and doc["clustering"]["k"] == 4
+    for p in doc["playlists"]:
+        (mood,) = {moods[t] for t in p["tracks"]}
+        assert p["name"] == NAMES[mood]
+        assert (np.sign(p["arousal"]), np.sign(p["valence"])) == QUADRANT[mood]
+    for t in doc["tracks"]:  # each track's own valence may be near neutral; its arousal is clear
+        assert np.sign(t["arousal"]) == QUADRANT[moods[t["path"]]][0], t
+        assert t["playlist"] == NAMES[moods[t["path"]]]
+
+
+def test_every_analysed_track_is_in_exactly_one_playlist_and_m3u(library, built):
+    root, moods = library
+    out, doc, _ = built
+    listed = [t for p in doc["playlists"] for t in p["tracks"]]
+    assert sorted(listed) == sorted(moods) == sorted(t["path"] for t in doc["tracks"])
+    assert sorted(f.name for f in out.glob("*.m3u")) == sorted(p["file"] for p in doc["playlists"])
+    for p in doc["playlists"]:
+        lines = (out / p["file"]).read_text(encoding="utf-8").splitlines()
+        assert lines[0] == "#EXTM3U"
+        paths = [line for line in lines[1:] if not line.startswith("#")]
+        assert paths == p["tracks"] and p["size"] == len(paths)
+        assert all(not Path(path).is_absolute() and (root / path).is_file() for path in paths)
+        infos = [line for line in lines if line.startswith("#EXTINF:")]
+        assert len(infos) == len(paths) and all(info.startswith("#EXTINF:8,") for info in infos)
+
+
+def test_tags_label_the_playlist_entries(built):
+    out, doc, _ = built
+    happy = (out / "energetic-bright.m3u").read_text(encoding="utf-8")
+    assert "#EXTINF:8,emotune synth (happy) - happy-00\nhappy/happy-00.flac\n" in happy
+    assert f"\n{UNICODE}\n" in happy
+    track = next(t for t in doc["tracks"] if t["path"] == "happy/happy-01.mp3")
+    assert (track["artist"], track["title"], track["album"]) == ("emotune synth (happy)", "happy-01", "emotune demo")
+
+
+def test_broken_files_are_skipped_and_listed_while_the_run_succeeds(built):
+    _, doc, summary = built
+    skipped = {s["path"]: s["reason"] for s in doc["skipped"]}
+    assert set(skipped) == set(BROKEN)
+    for path, reason in BROKEN.items():
+        assert reason in skipped[path]
+        assert f"  {path}: " in summary
+    assert f"skipped {len(BROKEN)} file(s):" in summary
+    assert not any(p.startswith("broken/") for t in doc["playlists"] for p in t["tracks"])
+
+
+def test_the_json_follows_the_contract(library, built):
+    root, _ = library
+    out, doc, _ = built
+    assert json.loads((out / JSON_NAME).read_text(encoding="utf-8")) == doc
+    assert doc["library"] == str(root.resolve()) and doc["strategy"] == "lift"
+    for p in doc["playlists"]:
+        assert {"name", "tracks", "arousal", "valence", "file", "size", "features"} <= set(p)
+        assert -1 <= p["arousal"] <= 1 and -1 <= p["valence"] <= 1
+    assert set(doc["emotions"]) == set(EMOTIONS) == set(doc["emotion_places"])
+    names = {p["name"] for p in doc["playlists"]}
+    assert all(lists and set(lists) <= names for lists in doc["emotions"].values())
+
+
+def test_lift_moves_each_emotion_toward_calm_or_happy(built):
+    _, doc, summary = built
+    emotions = doc["emotions"]
+    assert emotions["sad"] == ["calm-dark", "calm-bright"]
+    assert emotions["angry"] == ["energetic-dark", "energetic-bright"]
+    assert emotions["fearful"][-1] == "energetic-bright"
+    assert emotions["happy"] == ["energetic-bright"] and emotions["calm"] == ["calm-bright"]
+    assert "      sad -> calm-dark > calm-bright" in summary
+
+
+def test_the_picture_is_drawn(built):
+    out, _, _ = built
+    png = (out / PNG_NAME).read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
+
+
+def test_mpd_loads_the_playlists_by_name(library, built, mpd_server):
+    root, _ = library
+    out, doc, _ = built
+    mpd = mpd_server(root, out)
+    listed = {line.split(": ", 1)[1] for line in mpd.command("listplaylists") if line.startswith("playlist: ")}
+    assert listed == {p["name"] for p in doc["playlists"]}
+    for p in doc["playlists"]:
+        files = [line.split(": ", 1)[1] for line in mpd.command(f'listplaylist "{p["name"]}"')]
+        assert files == p["tracks"]
+        mpd.command("clear", f'load "{p["name"]}"')
+        queued = [line.split(": ", 1)[1] for line in mpd.command("playlistinfo") if line.startswith("file: ")]
+        assert queued == p["tracks"]  # every entry is a song MPD's database knows (and can decode)
+
+
+def test_the_pool_computes_what_one_process_does(library, built):
+    root, _ = library
+    out, _, _ = built
+    settings = Settings(root, out)
+    cache = FeatureCache(out / CACHE_NAME, settings.analysis.key() + f":excerpt={settings.excerpt}")
+    for track in find_tracks(root)[:3]:
+        entry = analyse_track(root, settings.analysis, settings.excerpt, track)
+        assert cache.get(track) == {"size": track.size, "mtime_ns": track.mtime_ns, **json.loads(json.dumps(entry))}
+
+
+@pytest.fixture
+def copy(library, built, tmp_path) -> tuple[Path, Path]:
+    """A copy of the library (times kept) and of the output with its cache, for tests that change them."""
+    root, _ = library
+    out, _, _ = built
+    shutil.copytree(root, tmp_path / "library")
+    shutil.copytree(out, tmp_path / "out")
+    return tmp_path / "library", tmp_path / "out"
+
+
+def test_an_unchanged_rerun_analyses_nothing_and_changes_analyse_only_those_files(built, copy):
+    _, first, _ = built
+    root, out = copy
+    settings = Settings(root, out, jobs=1)
+    doc, summary = run_build(settings)
+    assert "(0 analysed now" in summary
+    assert doc["playlists"] == first["playlists"] and doc["emotions"] == first["emotions"]
+
+    touched = root / "calm/calm-01.mp3"
+    os.utime(touched, ns=(touched.stat().st_atime_ns, touched.stat().st_mtime_ns + 1_000_000_000))
+    resized = root / "sad/sad-01.wav"
+    mtime = resized.stat().st_mtime_ns
+    resized.write_bytes(resized.read_bytes() + b"\0")  # a changed size with the same mtime
+    os.utime(resized, ns=(mtime, mtime))
+    shutil.copy2(root / "angry/angry-00.ogg", root / "angry/new.ogg")
+    (root / "happy/happy-02.opus").unlink()
+    doc, summary = run_build(settings)
+    assert "(3 analysed now" in summary
+    tracks = {t for p in doc["playlists"] for t in p["tracks"]}
+    assert "angry/new.ogg" in tracks and "happy/happy-02.opus" not in tracks
+    cached = json.loads((out / CACHE_NAME).read_text(encoding="utf-8"))["tracks"]
+    assert set(cached) == {t.path for t in find_tracks(root)}
+    assert cached["calm/calm-01.mp3"]["mtime_ns"] == touched.stat().st_mtime_ns
+
+
+def test_fewer_clusters_replace_the_playlists_of_the_last_run(copy):
+    root, out = copy
+    doc, _ = run_build(Settings(root, out, clusters=ClusterSettings(clusters=2)))
+    assert sorted(f.name for f in out.glob("*.m3u")) == sorted(p["file"] for p in doc["playlists"])
+    assert len(doc["playlists"]) == 2 and doc["clustering"]["chosen_by"] == "--clusters"
+    assert {p["name"].split("-")[0] for p in doc["playlists"]} == {"calm", "energetic"}
+
+
+def test_the_command_line_with_match(copy, capsys):
+    root, out = copy
+    rc = main(["playlists", "--library", str(root), "--out", str(out), "--strategy", "match", "--clusters", "4",
+               "--jobs", "1"])
+    assert rc == 0
+    doc = json.loads((out / JSON_NAME).read_text(encoding="utf-8"))
+    assert doc["strategy"] == "match"
+    assert doc["emotions"]["sad"] == ["calm-dark"] and doc["emotions"]["happy"][0] == "energetic-bright"
+    assert "wrote 4 playlists of 13 tracks" in capsys.readouterr().out
+
+
+def test_an_empty_library_is_a_clear_error(tmp_path, capsys):
+    (tmp_path / "music").mkdir()
+    (tmp_path / "music/readme.txt").write_text("no music")
+    assert main(["playlists", "--library", str(tmp_path / "music"), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: no audio files in {tmp_path / 'music'}") and err.count("\n") == 1
+
+
+def test_a_library_of_only_broken_files_is_a_clear_error(tmp_path, capsys):
+    (tmp_path / "music").mkdir()
+    (tmp_path / "music/a.flac").write_bytes(b"")
+    assert main(["playlists", "--library", str(tmp_path / "music"), "--out", str(tmp_path / "out")]) == 2
+    captured = capsys.readouterr()
+    assert "none of the 1 audio files" in captured.err and "a.flac: empty file" in captured.out
+
+
+def test_a_bad_clusters_option_is_refused(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["playlists", "--library", str(tmp_path), "--out", str(tmp_path), "--clusters", "0"])
+    assert stop.value.code == 2
+    assert "--clusters takes a positive number or 'auto', not '0'" in capsys.readouterr().err
