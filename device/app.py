@@ -71,7 +71,8 @@ class App:
     def __init__(self, settings: Settings, *, recognizer=None, pin_factory=None, notifier: Notifier | None = None,
                  on_state: Callable[[dict], None] | None = None):
         self.settings = settings
-        self.events: queue.Queue[Event] = queue.Queue()
+        # SimpleQueue: its put() is reentrant, so the SIGTERM handler may post to it safely.
+        self.events: queue.SimpleQueue[Event] = queue.SimpleQueue()
         if recognizer is None:
             from .recognizer import Recognizer
 
