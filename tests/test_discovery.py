@@ -87,6 +87,9 @@ def test_discovery_is_retained_on_the_broker_and_republished_when_home_assistant
     events = Recorder()
     with Mqtt(settings, events, discovery=expected):
         events.wait_for(lambda e: isinstance(e, BrokerBack))
+        with MqttWatcher(mosquitto, ["homeassistant/#"]) as first:  # the publishing may still be on its way
+            for topic in expected:
+                first.wait_for(topic)
         with MqttWatcher(mosquitto, ["homeassistant/#"]) as ha:  # subscribes after: gets retained copies
             for topic, payload in expected.items():
                 assert json.loads(ha.wait_for(topic)) == payload
