@@ -241,8 +241,14 @@ def test_a_library_of_only_broken_files_is_a_clear_error(tmp_path, capsys):
     assert "none of the 1 audio files" in captured.err and "a.flac: empty file" in captured.out
 
 
-def test_a_bad_clusters_option_is_refused(tmp_path, capsys):
+@pytest.mark.parametrize(("option", "value", "message"), [
+    ("--clusters", "0", "--clusters takes a positive number or 'auto', not '0'"),
+    ("--excerpt", "-5", "--excerpt takes a positive number of seconds, not '-5'"),
+    ("--excerpt", "half", "--excerpt takes a positive number of seconds, not 'half'"),
+    ("--strategy", "soothe", "invalid choice: 'soothe'"),
+])
+def test_a_bad_option_is_refused_naming_it(tmp_path, capsys, option, value, message):
     with pytest.raises(SystemExit) as stop:
-        main(["playlists", "--library", str(tmp_path), "--out", str(tmp_path), "--clusters", "0"])
+        main(["playlists", "--library", str(tmp_path), "--out", str(tmp_path), option, value])
     assert stop.value.code == 2
-    assert "--clusters takes a positive number or 'auto', not '0'" in capsys.readouterr().err
+    assert message in capsys.readouterr().err

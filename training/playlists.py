@@ -86,6 +86,17 @@ def clusters_arg(text: str) -> int | None:
     return int(text)
 
 
+def seconds_arg(text: str) -> float:
+    """Parse ``--excerpt``: a positive number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"--excerpt takes a positive number of seconds, not {text!r}")
+    return value
+
+
 def add_parser(sub) -> argparse.ArgumentParser:
     p = sub.add_parser("playlists", help="build mood playlists for MPD from a music library",
                        description=__doc__.splitlines()[0].split(": ", 1)[1])
@@ -97,7 +108,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
                    help="lift: start near the mood and move toward calm/happy; match: stay near it (default lift)")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="processes analysing tracks (default: all)")
     p.add_argument("--cache", type=Path, default=None, help=f"feature cache file (default OUT/{CACHE_NAME})")
-    p.add_argument("--excerpt", type=float, default=ExcerptSettings.seconds,
+    p.add_argument("--excerpt", type=seconds_arg, default=ExcerptSettings.seconds,
                    help="seconds analysed per track, from its middle (default %(default)s)")
     return p
 
