@@ -1,5 +1,8 @@
 """Benchmark of ``python -m device classify``: latency per utterance, peak memory, model size.
 
+It also copies the accuracy figures from the shipped model's card into the README, with the
+training command that produced them.
+
 One real ``python -m device classify --json`` process classifies every recording of the speakers
 the shipped model never heard (the held-out actors named in its card); its own per-file
 ``latency_ms`` (end-pointing + log-mel + windows, then inference, on one thread as on the Pi) give
@@ -42,6 +45,19 @@ def classify(files: list[Path]) -> tuple[list[dict], float]:
     return lines, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
+def card_rows(model: card.ModelCard) -> list[str]:
+    """Return the results rows of the accuracy figures on the model's card, with the command that made them."""
+    m, command = model.metrics, model.training.get("command", "?")
+    speakers = ", ".join(s.split(":")[1] for s in m.get("heldout_speakers", []))
+    ua = [(f"UA, int8, held-out actors {speakers}, clean", "int8_clean", "≥ 0.65"),
+          (f"UA, int8, held-out actors {speakers}, white noise 10 dB SNR", "int8_white_10db", "≥ 0.50")]
+    rows = [results.row(what, f"{m[key]['ua']:.3f} (accuracy {m[key]['accuracy']:.3f})", target, command)
+            for what, key, target in ua]
+    rows.append(results.row("int8 accuracy drop from float, clean", f"{m['int8_drop_points']:+.2f} points",
+                            "≤ 1.5 points", command))
+    return rows
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", type=Path, default=RAVDESS, help="RAVDESS 16 kHz FLAC tree")
@@ -65,6 +81,7 @@ def main() -> int:
                         f"{median:.1f} ms (p95 {p95:.1f} ms, {len(totals)} utterances)", "≤ 15 ms", COMMAND),
             results.row("classify peak memory (RSS)", f"{rss:.0f} MB", "< 200 MB", COMMAND),
             results.row("int8 model size", f"{size_kb:.0f} KB", "≤ 300 KB", COMMAND),
+            *card_rows(model),
         ])
     return 0
 

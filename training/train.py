@@ -42,6 +42,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--copies", type=int, default=5, help="augmented copies of each training clip")
     p.add_argument("--width", type=float, default=1.0, help="network width multiplier")
     p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--ema-epochs", type=float, default=3.0,
+                   help="ship the moving average of the weights over about this many last epochs (0: the last weights)")
     p.add_argument("--seed", type=int, default=20261125)
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     p.add_argument("--noise-snr", type=float, default=10.0, help="SNR (dB) of the white-noise evaluation")
@@ -84,6 +86,8 @@ class Batches:
 def fit_model(data: Examples, fe: FrontEnd, args):
     """Return a DS-CNN trained on ``data`` for ``args.epochs`` epochs (fixed schedule, no peeking).
 
+    With ``args.ema_epochs`` the weights shipped are an exponential moving average over about that
+    many last epochs, which lands in a flatter, better generalising place than the last step does.
     A plain loop over ``train_on_batch``: on a two-core desktop it is several times faster than
     ``fit`` fed from a Python generator. One progress line per epoch.
     """
@@ -97,7 +101,9 @@ def fit_model(data: Examples, fe: FrontEnd, args):
     steps = args.epochs * len(batches)
     schedule = keras.optimizers.schedules.CosineDecay(
         0.0, decay_steps=steps, warmup_target=3e-3, warmup_steps=max(1, steps // 20))
-    model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=1e-4),
+    ema = 1.0 - 1.0 / (args.ema_epochs * len(batches)) if args.ema_epochs > 0 else None
+    optimizer = keras.optimizers.AdamW(schedule, weight_decay=1e-4, use_ema=ema is not None, ema_momentum=ema or 0.99)
+    model.compile(optimizer=optimizer,
                   loss=keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.1),
                   weighted_metrics=["accuracy"])
     log.info("training %d parameters on %d examples for %d epochs", model.count_params(), len(data), args.epochs)
@@ -109,6 +115,7 @@ def fit_model(data: Examples, fe: FrontEnd, args):
         elapsed = time.time() - started
         log.info("epoch %d/%d  loss %.3f  accuracy %.3f  %.0f s, about %.0f s to go", epoch, args.epochs, loss,
                  accuracy, elapsed, elapsed / epoch * (args.epochs - epoch))
+    optimizer.finalize_variable_values(model.trainable_variables)  # the averaged weights, if any
     return model
 
 
