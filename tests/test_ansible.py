@@ -61,6 +61,15 @@ HOST = "emotune-test"
 WHEELS_IN_ROOT = "/var/cache/emotune-wheels"
 SECRET = "vaulted-secret-4711"
 MODEL = "emotune-ser"
+# /proc/asound/cards of a Raspberry Pi 4 with a USB microphone plugged in.
+PI4_CARDS = """\
+ 0 [Headphones     ]: bcm2835_headpho - bcm2835 Headphones
+                      bcm2835 Headphones
+ 1 [vc4hdmi0       ]: vc4-hdmi - vc4-hdmi-0
+                      vc4-hdmi-0
+ 2 [Device         ]: USB-Audio - USB PnP Sound Device
+                      C-Media Electronics Inc. USB PnP Sound Device at usb-0000:01:00.0-1.3, full speed
+"""
 
 needs_root = pytest.mark.skipif(
     os.geteuid() != 0 or shutil.which("debootstrap") is None or shutil.which("chroot") is None,
@@ -284,6 +293,11 @@ def stand(debian12, wheels, tmp_path_factory):
     policy.write_text("#!/bin/sh\n# emotune's test stand: package scripts start no daemons in the chroot.\nexit 101\n")
     policy.chmod(0o755)
     shutil.copytree(wheels, root / WHEELS_IN_ROOT.lstrip("/"))
+    # /proc is not mounted in the stand; this file is what a Pi 4 with a USB microphone shows there,
+    # for the audio role's card detection to read.
+    cards = root / "proc" / "asound" / "cards"
+    cards.parent.mkdir(parents=True)
+    cards.write_text(PI4_CARDS)
     checkout = snapshot(work / "checkout")
     write_inventory(work, root, checkout)
     half = Stand(root, checkout, work, Converge("", {}), Converge("", {}))
@@ -424,8 +438,18 @@ def test_mpd_plays_on_alsa_from_the_music_and_playlist_folders(stand):
     assert sorted(p.name for p in stand.path("/var/lib/mpd/music").iterdir()) == ["a.wav", "b.wav"]
     assert sorted(p.name for p in stand.path("/var/lib/mpd/playlists").glob("*.m3u")) == ["calm-1.m3u", "lift-1.m3u"]
     assert "audio" in stand.chroot("id -nG mpd").stdout.split()
+    # Debian's mpd.socket would listen on every interface and override bind_to_address "localhost".
+    assert 'bind_to_address     "localhost"' in conf
+    assert os.readlink(stand.path("/etc/systemd/system/mpd.socket")) == "/dev/null"
+
+
+@converge_test
+def test_the_usb_microphone_becomes_the_default_capture_device(stand):
     asound = stand.path("/etc/asound.conf").read_text()
-    assert 'capture.pcm "emotune_capture"' in asound
+    default = r'pcm\.!default \{\s+type asym\s+capture\.pcm "emotune_capture"\s+playback\.pcm "emotune_playback"'
+    assert re.search(default, asound), asound
+    assert re.search(r'pcm\.emotune_capture \{\s+type plug\s+slave\.pcm "hw:CARD=Device,DEV=0"', asound), asound
+    assert re.search(r'pcm\.emotune_playback \{\s+type plug\s+slave\.pcm "sysdefault"', asound), asound
 
 
 @converge_test
