@@ -33,6 +33,16 @@ def _reason(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
+def _hang_up(client: mpd.MPDClient | None) -> None:
+    """Disconnect ``client`` (if any), ignoring errors: closing a broken socket can fail in many ways."""
+    if client is None:
+        return
+    try:
+        client.disconnect()
+    except Exception:
+        pass
+
+
 class Player:
     """MPD as the appliance needs it: play playlists in order, stop, skip, volume and ducking."""
 
@@ -170,11 +180,7 @@ class Player:
 
     def _disconnect(self) -> None:
         client, self._client = self._client, None
-        if client is not None:
-            try:
-                client.disconnect()
-            except Exception:  # closing a broken socket can fail in many ways
-                pass
+        _hang_up(client)
 
     def _run(self, what: str, do: Callable[[mpd.MPDClient], object]) -> bool:
         """Run ``do`` on the command connection; reconnect once (MPD drops idle clients); emit failures."""
@@ -222,12 +228,8 @@ class Player:
                     self.emit(now)
                 self._stopping.wait(self.poll_seconds)
             except (*_LOST, mpd.CommandError, ValueError) as exc:
-                if client is not None:
-                    try:
-                        client.disconnect()
-                    except Exception:  # closing a broken socket can fail in many ways
-                        pass
-                    client = None
+                _hang_up(client)
+                client = None
                 if not lost:
                     lost = True
                     self.emit(PlayerLost(_reason(exc)))
@@ -235,8 +237,4 @@ class Player:
                             self.settings.port, _reason(exc), delay)
                 self._stopping.wait(delay)
                 delay = min(delay * 2, self.backoff[1])
-        if client is not None:
-            try:
-                client.disconnect()
-            except Exception:  # closing a broken socket can fail in many ways
-                pass
+        _hang_up(client)
