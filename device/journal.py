@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from .machine import iso_time
+from .machine import history_item
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +103,7 @@ class Journal:
 
     def recent(self, n: int = 5) -> list[dict]:
         """The last ``n`` recognitions as the state's ``history`` items, newest first."""
-        return [{"at": iso_time(e.at), "emotion": e.emotion, "confidence": round(e.confidence, 3),
-                 "playlist": e.playlist} for e in self.entries(limit=n)]
+        return [history_item(e.at, e.emotion, e.confidence, e.playlist) for e in self.entries(limit=n)]
 
 
 def summary(entries: list[Entry]) -> list[dict]:

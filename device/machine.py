@@ -267,6 +267,11 @@ def iso_time(at: float) -> str:
     return datetime.fromtimestamp(at, UTC).isoformat(timespec="seconds")
 
 
+def history_item(at: float, emotion: str, confidence: float, playlist: str | None) -> dict:
+    """One item of the state's ``history``: when (ISO 8601, UTC), what was heard, how sure, what it played."""
+    return {"at": iso_time(at), "emotion": emotion, "confidence": round(confidence, 3), "playlist": playlist}
+
+
 class Machine:
     """What the appliance does next, given what happened.
 
@@ -430,8 +435,7 @@ class Machine:
         else:
             actions = self._play(event.emotion)
             playlist = actions[0].playlists[0] if actions else None
-        self.history.appendleft({"at": iso_time(event.at), "emotion": event.emotion,
-                                 "confidence": round(event.confidence, 3), "playlist": playlist})
+        self.history.appendleft(history_item(event.at, event.emotion, event.confidence, playlist))
         self.last = {"at": event.at, "mono": self.now, "played": playlist is not None}
         actions.append(JournalRecord(event.at, event.emotion, event.confidence, dict(event.scores),
                                      playlist, event.speech_seconds))
