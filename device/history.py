@@ -34,7 +34,7 @@ def main(args) -> int:
                               "confidence": round(e.confidence, 3), "playlist": e.playlist, "outcome": e.outcome,
                               "scores": e.scores}))
         for d in days:
-            print(json.dumps({"day": d["day"], **{k: v for k, v in d.items() if k != "day"}}))
+            print(json.dumps(d))  # summary() puts "day" first
         return 0
     print(f"{'time':<19}  {'emotion':<10} {'conf':>5}  {'playlist':<20} outcome")
     for e in reversed(entries):
