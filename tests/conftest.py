@@ -6,6 +6,7 @@
   keeps the port). ``mosquitto_factory(**kw)`` makes others (e.g. with username/password).
 - ``mock_pins``: sets ``gpiozero.Device.pin_factory`` to a ``MockFactory`` and restores it after.
 - ``music``: a tiny library of synthesised WAV tones, ``music/<name>.wav``, with its playlist dir.
+- ``sentence``: one RAVDESS recording (skips the test when RAVDESS is not there).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from servers import Mosquitto, MpdServer, write_tone  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 RAVDESS = REPO.parent / "shared" / "data" / "ravdess"
+SENTENCE = RAVDESS / "Actor_01" / "03-01-05-01-01-01-01.flac"
+"""RAVDESS actor 1 saying "Kids are talking by the door" (statement 01), angry (emotion 05)."""
 
 
 def _need(binary: str) -> None:
@@ -91,3 +94,11 @@ def music(tmp_path) -> tuple[Path, Path]:
         write_tone(music_dir / f"{name}.wav", 220.0 * (1 + i / 4), seconds=3.0)
     playlist_dir.mkdir()
     return music_dir, playlist_dir
+
+
+@pytest.fixture
+def sentence() -> Path:
+    """:data:`SENTENCE`, a real spoken sentence; the test is skipped when RAVDESS is not there."""
+    if not SENTENCE.exists():
+        pytest.skip(f"RAVDESS is not at {RAVDESS}")
+    return SENTENCE

@@ -5,7 +5,6 @@ import shutil
 import numpy as np
 import pytest
 import soundfile
-from conftest import RAVDESS
 from servers import Recorder
 
 from device import audio
@@ -14,23 +13,14 @@ from device.endpoint import find_speech
 from device.machine import MicBack, MicFailed, UtteranceReady
 from device.mic import Mic
 
-SPEECH = RAVDESS / "Actor_01" / "03-01-05-01-01-01-01.flac"
 
-
-@pytest.fixture
-def speech():
-    if not SPEECH.exists():
-        pytest.skip(f"RAVDESS is not at {RAVDESS}")
-    return SPEECH
-
-
-def test_a_recording_ends_soon_after_the_speech_ends(speech):
+def test_a_recording_ends_soon_after_the_speech_ends(sentence):
     events = Recorder()
-    settings = AudioSettings(input_file=str(speech), input_speed=0, max_seconds=20, silence_seconds=0.8)
+    settings = AudioSettings(input_file=str(sentence), input_speed=0, max_seconds=20, silence_seconds=0.8)
     with Mic(settings, events, rate=16000) as mic:
         mic.start_capture()
         utterance = events.wait_for(lambda e: isinstance(e, UtteranceReady)).samples
-    original = audio.load(speech, 16000)
+    original = audio.load(sentence, 16000)
     end = find_speech(original, 16000).end
     # Cut 0.8-1.1 s after the end of the speech (end-point checks run every 0.2 s), never before it.
     assert end + 0.8 * 16000 <= len(utterance) <= end + 1.1 * 16000 + 1600
@@ -49,9 +39,9 @@ def test_max_seconds_bounds_a_recording_of_silence_and_rate_is_converted(tmp_pat
     assert utterance.dtype == np.float32 and len(utterance) == pytest.approx(1.5 * 16000, abs=1600)
 
 
-def test_stop_capture_finishes_or_cancels(speech):
+def test_stop_capture_finishes_or_cancels(sentence):
     events = Recorder()
-    with Mic(AudioSettings(input_file=str(speech), input_speed=1, max_seconds=8), events) as mic:
+    with Mic(AudioSettings(input_file=str(sentence), input_speed=1, max_seconds=8), events) as mic:
         mic.start_capture()
         mic.stop_capture(finish=True)
         short = events.wait_for(lambda e: isinstance(e, UtteranceReady)).samples
@@ -65,7 +55,7 @@ def test_stop_capture_finishes_or_cancels(speech):
     assert len(events.of(UtteranceReady)) == 1
 
 
-def test_a_missing_recording_fails_then_comes_back(speech, tmp_path):
+def test_a_missing_recording_fails_then_comes_back(sentence, tmp_path):
     path = tmp_path / "later.flac"
     events = Recorder()
     with Mic(AudioSettings(input_file=str(path), input_speed=0), events, backoff=(0.05, 0.1)) as mic:
@@ -73,7 +63,7 @@ def test_a_missing_recording_fails_then_comes_back(speech, tmp_path):
         assert str(path) in failed.message
         mic.start_capture()  # a press while it is missing fails again, no crash
         events.wait_for(lambda e: len(events.of(MicFailed)) == 2)
-        shutil.copy(speech, path)
+        shutil.copy(sentence, path)
         events.wait_for(lambda e: isinstance(e, MicBack))
         mic.start_capture()
         events.wait_for(lambda e: isinstance(e, UtteranceReady))

@@ -7,12 +7,9 @@ import subprocess
 import sys
 import time
 
-import pytest
 from appliance import BASE, DEVICE_ID, library
-from conftest import RAVDESS, REPO
+from conftest import REPO
 from servers import MqttWatcher
-
-SPEECH = RAVDESS / "Actor_01" / "03-01-05-01-01-01-01.flac"
 
 
 class NotifySocket:
@@ -65,19 +62,12 @@ path = "{journal}"
     return path
 
 
-@pytest.fixture
-def speech():
-    if not SPEECH.exists():
-        pytest.skip(f"RAVDESS is not at {RAVDESS}")
-    return SPEECH
-
-
 def test_sigterm_while_recording_says_offline_and_exits_0_and_systemd_is_told(tmp_path, mpd_server, mosquitto,
-                                                                              speech):
+                                                                              sentence):
     music_dir, playlist_dir, map_path, _ = library(tmp_path)
     server = mpd_server(music_dir, playlist_dir)
     config = write_config(tmp_path / "emotune.toml", server, mosquitto, map_path, tmp_path / "journal.sqlite",
-                          speech, speed=0.5)  # half speed: the recording lasts long enough to be interrupted
+                          sentence, speed=0.5)  # half speed: the recording lasts long enough to be interrupted
     notify = NotifySocket(tmp_path / "notify")
     env = {"NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "400000", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
     with MqttWatcher(mosquitto, [f"{BASE}/#"]) as watcher:

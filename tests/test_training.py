@@ -1,10 +1,9 @@
 """Train a tiny model end to end, on a handful of real RAVDESS files laid out as downloaded."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import soundfile
+from conftest import RAVDESS
 
 from device import audio
 from device.card import load
@@ -12,8 +11,6 @@ from device.model import EmotionModel
 from device.recognizer import Recognizer
 from training.__main__ import main
 from training.corpora import LABELS
-
-RAVDESS = Path(__file__).parent.parent.parent / "shared" / "data" / "ravdess"
 
 
 @pytest.fixture(scope="module")
