@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sys
 from pathlib import Path
@@ -32,36 +33,36 @@ def _need(binary: str) -> None:
         pytest.skip(f"{binary} is not installed (make system-deps installs it)")
 
 
-@pytest.fixture
-def mpd_server(tmp_path_factory):
-    """Factory: ``mpd_server(music_dir, playlist_dir, password=None) -> MpdServer`` (started)."""
-    _need("mpd")
-    started: list[MpdServer] = []
+@contextlib.contextmanager
+def _starter(kind: type[MpdServer] | type[Mosquitto], tmp_path_factory):
+    """Yield ``make(*args, **kw)``: starts a ``kind`` server in a folder of its own; all are closed after."""
+    _need(kind.name)
+    started: list = []
 
-    def make(music_dir, playlist_dir, **kw) -> MpdServer:
-        server = MpdServer(music_dir, playlist_dir, workdir=tmp_path_factory.mktemp("mpd"), **kw)
+    def make(*args, **kw):
+        server = kind(*args, workdir=tmp_path_factory.mktemp(kind.name), **kw)
         started.append(server)
         return server.start()
 
-    yield make
-    for server in started:
-        server.close()
+    try:
+        yield make
+    finally:
+        for server in started:
+            server.close()
+
+
+@pytest.fixture
+def mpd_server(tmp_path_factory):
+    """Factory: ``mpd_server(music_dir, playlist_dir, password=None) -> MpdServer`` (started)."""
+    with _starter(MpdServer, tmp_path_factory) as make:
+        yield make
 
 
 @pytest.fixture
 def mosquitto_factory(tmp_path_factory):
     """Factory: ``mosquitto_factory(username=None, password=None) -> Mosquitto`` (started)."""
-    _need("mosquitto")
-    started: list[Mosquitto] = []
-
-    def make(**kw) -> Mosquitto:
-        broker = Mosquitto(workdir=tmp_path_factory.mktemp("mosquitto"), **kw)
-        started.append(broker)
-        return broker.start()
-
-    yield make
-    for broker in started:
-        broker.close()
+    with _starter(Mosquitto, tmp_path_factory) as make:
+        yield make
 
 
 @pytest.fixture
