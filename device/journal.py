@@ -68,8 +68,6 @@ class Journal:
             self._db = db
         return self
 
-    start = open
-
     def close(self) -> None:
         db, self._db = self._db, None
         if db is not None:

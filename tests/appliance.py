@@ -16,7 +16,6 @@ from __future__ import annotations
 import functools
 import json
 import threading
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -185,10 +184,6 @@ def confident_files(recognizer: Recognizer, folder: Path, at_least: float = 0.8,
         if p.confidence >= at_least and len(found.setdefault(p.emotion, [])) < per_emotion:
             found[p.emotion].append(path)
     return {e: files for e, files in found.items() if files}
-
-
-def with_audio(settings: Settings, **changes) -> Settings:
-    return replace(settings, audio=replace(settings.audio, **changes))
 
 
 @functools.cache

@@ -12,7 +12,6 @@ Every wait has a timeout and raises :class:`ServerError` with the server's log w
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import socket
@@ -266,13 +265,6 @@ def write_tone(path: str | Path, freq: float = 440.0, seconds: float = 2.0, rate
     t = np.arange(int(seconds * rate)) / rate
     soundfile.write(str(path), (0.2 * np.sin(2 * np.pi * freq * t)).astype(np.float32), rate)
     return path
-
-
-@contextlib.contextmanager
-def servers(music_dir: str | Path, playlist_dir: str | Path):
-    """Both servers at once: ``with servers(music, lists) as (mpd_server, broker): ...``."""
-    with MpdServer(music_dir, playlist_dir) as mpd_server, Mosquitto() as broker:
-        yield mpd_server, broker
 
 
 class Recorder:
