@@ -199,28 +199,24 @@ def _section(source: str, name: str, cls, table, base: Path):
             lo, hi = _RANGES[name, key]
             if not lo <= value <= hi:
                 raise ConfigError(f"{where} = {value!r} is out of range [{lo}, {hi}]")
-        if (name, key) in _PATHS and value:
-            value = str(base / Path(value).expanduser())
         values[key] = value
     section = cls(**values)
     if name == "mqtt" and not _ID.match(section.device_id):
         raise ConfigError(f"{source}: [mqtt] device_id = {section.device_id!r}: use letters, digits, _ and - only")
-    if name == "playlists" and not values.get("map"):
-        section = replace(section, map=str(base / section.map))
-    return section
+    # Paths, given or default (``playlists.json``), are taken from the config file's folder.
+    paths = {key: str(base / Path(getattr(section, key)).expanduser())
+             for section_name, key in _PATHS if section_name == name and getattr(section, key)}
+    return replace(section, **paths)
 
 
 def parse(data: dict, source: str = "<config>", base: str | Path = ".") -> Settings:
     """Return :class:`Settings` from the parsed TOML ``data``; relative paths are taken from ``base``."""
     base = Path(base)
     sections = {f.name: f for f in fields(Settings) if f.name != "source"}
-    built = {}
-    for name, table in data.items():
-        if name not in sections:
-            raise ConfigError(f"{source}: unknown section [{name}] (known: {', '.join(sections)})")
-        built[name] = _section(source, name, sections[name].default_factory, table, base)
-    if "playlists" not in built:
-        built["playlists"] = _section(source, "playlists", PlaylistSettings, {}, base)
+    unknown = [name for name in data if name not in sections]
+    if unknown:
+        raise ConfigError(f"{source}: unknown section [{unknown[0]}] (known: {', '.join(sections)})")
+    built = {name: _section(source, name, f.default_factory, data.get(name, {}), base) for name, f in sections.items()}
     return Settings(**built, source=source)
 
 
