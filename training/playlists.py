@@ -230,39 +230,6 @@ def contract(settings: Settings, data: Analysed, result: Clustering, emotions: d
     }
 
 
-def plot(path: Path, result: Clustering, title: str) -> Path:
-    """Draw tracks (dots), clusters (named), emotions (grey) and the lift target on the plane."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 7), dpi=110)
-    ax.axhline(0, color="0.85", lw=0.8)
-    ax.axvline(0, color="0.85", lw=0.8)
-    (calm, happy) = moodmap.GOOD
-    ax.plot([calm.valence, happy.valence], [calm.arousal, happy.arousal], color="tab:green", lw=6, alpha=0.25,
-            solid_capstyle="round", label="lift target (calm to happy)")
-    for emotion, p in moodmap.EMOTIONS.items():
-        ax.scatter(p.valence, p.arousal, marker="x", color="0.5", s=30)
-        ax.annotate(emotion, (p.valence, p.arousal), textcoords="offset points", xytext=(4, -10), color="0.4",
-                    fontsize=8)
-    colours = plt.get_cmap("tab10")
-    for n, c in enumerate(result.clusters):
-        m = list(c.members)
-        ax.scatter(result.valence[m], result.arousal[m], s=12, alpha=0.5, color=colours(n % 10))
-        ax.scatter(c.valence, c.arousal, s=160, color=colours(n % 10), edgecolor="black", zorder=3)
-        ax.annotate(f"{c.name} ({len(m)})", (c.valence, c.arousal), textcoords="offset points", xytext=(8, 6),
-                    fontsize=9, weight="bold")
-    ax.set(xlim=(-1.05, 1.05), ylim=(-1.05, 1.05), xlabel="valence (negative - positive)",
-           ylabel="arousal (calm - energetic)", title=title, aspect="equal")
-    ax.legend(loc="lower right", fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
-
-
 def remove_stale(out: Path, keep: set[str]) -> None:
     """Delete the .m3u files an earlier run listed in ``playlists.json`` that this run does not write."""
     try:
@@ -284,8 +251,10 @@ def write(settings: Settings, data: Analysed, result: Clustering, emotions: dict
         (settings.out / f"{c.name}.m3u").write_text(
             m3u([data.tracks[i].path for i in c.members], [data.tags[i] for i in c.members]), encoding="utf-8")
     (settings.out / JSON_NAME).write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    plot(settings.out / PNG_NAME, result, f"{settings.library.resolve().name}: {len(data.tracks)} tracks, "
-         f"{len(result.clusters)} playlists")
+    from . import plots  # matplotlib only when there is something to draw
+
+    plots.mood_plane(result, f"{settings.library.resolve().name}: {len(data.tracks)} tracks, "
+                     f"{len(result.clusters)} playlists", settings.out / PNG_NAME)
     return doc
 
 
