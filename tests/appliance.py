@@ -8,7 +8,7 @@
   presses its button; :class:`Heard` wraps the real recognizer and keeps what it answered.
 - :func:`confident_files` picks RAVDESS files the shipped model itself classifies confidently.
 
-Every wait has a timeout and raises AssertionError naming what did not happen.
+Every wait has a timeout and fails naming what did not happen.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from conftest import RAVDESS
-from servers import Recorder, _wait, write_tone
+from servers import Recorder, wait_until, write_tone
 
 from device import card as cards
 from device.app import App
@@ -104,11 +104,6 @@ class Heard:
         with self._lock:
             self.predictions.append(prediction)
         return prediction
-
-
-def wait_until(predicate, timeout: float, what: str, interval: float = 0.02):
-    """Poll ``predicate`` until it returns a true value (returned); raise after ``timeout`` saying ``what``."""
-    return _wait(predicate, timeout, what, interval=interval)
 
 
 class Appliance:

@@ -34,8 +34,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _wait(predicate, timeout: float, what: str, log: Path | None = None, interval: float = 0.05):
-    """Poll ``predicate`` until it returns a true value (returned), or raise ServerError after ``timeout``."""
+def wait_until(predicate, timeout: float, what: str, log: Path | None = None, interval: float = 0.02):
+    """Poll ``predicate`` until it returns a true value (returned); after ``timeout`` raise ServerError
+    saying ``what`` (and the tail of ``log``). The one polling wait of the tests and the demo."""
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
@@ -87,7 +88,7 @@ class _Process:
             return self._ready()
 
         try:
-            _wait(ready, timeout, f"{self.name} did not answer on {self.host}:{self.port}", self.log)
+            wait_until(ready, timeout, f"{self.name} did not answer on {self.host}:{self.port}", self.log)
         except BaseException:
             self.stop()
             raise
@@ -106,7 +107,7 @@ class _Process:
                 proc.kill()
                 proc.wait(timeout)
         # The port is free again once nothing accepts on it.
-        _wait(lambda: not _accepts(self.host, self.port), timeout, f"{self.name} port still open")
+        wait_until(lambda: not _accepts(self.host, self.port), timeout, f"{self.name} port still open")
 
     def restart(self, timeout: float = 15.0):
         """Stop and start again on the same port."""
@@ -217,7 +218,7 @@ class MpdServer(_Process):
     def update(self, timeout: float = 15.0) -> None:
         """Rescan the music directory and wait until the database is built."""
         self.command("update")
-        _wait(lambda: "updating_db" not in self.status(), timeout, "MPD did not finish its update", self.log)
+        wait_until(lambda: "updating_db" not in self.status(), timeout, "MPD did not finish its update", self.log)
 
 
 class Mosquitto(_Process):

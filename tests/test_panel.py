@@ -3,7 +3,7 @@
 import time
 
 import pytest
-from servers import Recorder
+from servers import Recorder, wait_until
 
 from device.config import GpioSettings
 from device.machine import LongPressed, Pressed
@@ -53,11 +53,8 @@ def test_blinking_patterns_blink(mock_pins):
     with Panel(SETTINGS, Recorder()) as panel:
         led = mock_pins.pin(27)
         panel.show("thinking")
-        deadline = time.monotonic() + 5
-        seen = set()
-        while seen != {True, False} and time.monotonic() < deadline:
-            seen.add(led.state)
-            time.sleep(0.02)
+        seen: set[bool] = set()
+        wait_until(lambda: seen.add(led.state) or seen == {True, False}, 5, "the LED both lit and dark")
         assert seen == {True, False}
         panel.show("idle")
         assert led.state is False
