@@ -11,6 +11,9 @@ from scipy.signal import resample_poly
 
 from .errors import AudioError
 
+SUFFIXES = frozenset({".flac", ".wav", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff"})
+"""The file name suffixes (lower case) of what :func:`load` reads through libsndfile."""
+
 
 def to_mono(samples: np.ndarray) -> np.ndarray:
     """Return ``samples`` ((n,) or (n, channels)) averaged down to one float32 channel."""

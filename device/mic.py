@@ -34,7 +34,6 @@ log = logging.getLogger(__name__)
 
 BLOCK_SECONDS = 0.1
 CHECK_EVERY = 2  # blocks between end-point checks
-AUDIO_SUFFIXES = (".flac", ".wav", ".ogg", ".mp3", ".opus")
 
 
 class MicError(Exception):
@@ -163,9 +162,9 @@ class Mic:
         path = Path(self.settings.input_file)
         if not path.is_dir():
             return str(path)
-        files = sorted(str(f) for f in path.iterdir() if f.suffix.lower() in AUDIO_SUFFIXES)
+        files = sorted(str(f) for f in path.iterdir() if f.suffix.lower() in audio.SUFFIXES)
         if not files:
-            raise MicError(f"input_file {path}: a folder without audio files ({', '.join(AUDIO_SUFFIXES)})")
+            raise MicError(f"input_file {path}: a folder without audio files ({', '.join(sorted(audio.SUFFIXES))})")
         chosen = files[self._turn % len(files)]
         if advance:
             self._turn += 1

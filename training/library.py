@@ -20,12 +20,12 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
+from device.audio import SUFFIXES as SNDFILE_SUFFIXES
 from device.audio import resample
 from device.errors import AudioError
 
 log = logging.getLogger(__name__)
 
-SNDFILE_SUFFIXES = frozenset({".flac", ".wav", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff"})
 FFMPEG_SUFFIXES = frozenset({".m4a", ".mp4", ".aac", ".alac", ".wma"})
 AUDIO_SUFFIXES = SNDFILE_SUFFIXES | FFMPEG_SUFFIXES
 """What counts as a track, by file name suffix (case-insensitive)."""
