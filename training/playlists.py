@@ -194,6 +194,13 @@ def summary_features(cols: dict[str, np.ndarray], members: tuple[int, ...]) -> d
     return {k: round(float(cols[k][list(members)].mean()), 4) for k in keys}
 
 
+def emotion_place(point: moodmap.Point) -> dict:
+    """Return an emotion's place on the plane and the ``lift`` target it heads for, for ``playlists.json``."""
+    goal = moodmap.target(point)
+    return {"arousal": point.arousal, "valence": point.valence,
+            "target": {"arousal": round(goal.arousal, 4), "valence": round(goal.valence, 4)}}
+
+
 def contract(settings: Settings, data: Analysed, result: Clustering, emotions: dict[str, list[str]]) -> dict:
     """Return the content of ``playlists.json``: playlists, emotions, and how they were made."""
     cols = columns(data.features)
@@ -209,12 +216,7 @@ def contract(settings: Settings, data: Analysed, result: Clustering, emotions: d
             for c in result.clusters
         ],
         "emotions": emotions,
-        "emotion_places": {
-            e: {"arousal": p.arousal, "valence": p.valence,
-                "target": {"arousal": round(moodmap.target(p).arousal, 4),
-                           "valence": round(moodmap.target(p).valence, 4)}}
-            for e, p in moodmap.EMOTIONS.items()
-        },
+        "emotion_places": {e: emotion_place(p) for e, p in moodmap.EMOTIONS.items()},
         "clustering": {
             "k": len(result.clusters),
             "chosen_by": "silhouette" if result.silhouettes else "--clusters",
