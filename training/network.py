@@ -22,7 +22,8 @@ def _unit(x, conv, filters: int, stride: int):
     return layers.ReLU()(x)
 
 
-def ds_cnn(frames: int, bands: int, classes: int, width: float = 1.0, dropout: float = 0.3) -> keras.Model:
+def ds_cnn(frames: int, bands: int, classes: int, width: float = 1.0, dropout: float = 0.3,
+           name: str = "emotune_ds_cnn") -> keras.Model:
     """Return a 1-D DS-CNN taking (frames, bands) log-mel windows to ``classes`` logits.
 
     A stride-2 convolution stem, five separable blocks (two of them stride 2), average and max
@@ -39,4 +40,11 @@ def ds_cnn(frames: int, bands: int, classes: int, width: float = 1.0, dropout: f
     x = layers.Concatenate()([layers.GlobalAveragePooling1D()(x), layers.GlobalMaxPooling1D()(x)])
     x = layers.Dropout(dropout)(x)
     outputs = layers.Dense(classes, name="logits")(x)
-    return keras.Model(inputs, outputs, name="emotune_ds_cnn")
+    return keras.Model(inputs, outputs, name=name)
+
+
+def ensemble(members: list[keras.Model]) -> keras.Model:
+    """Return one model whose logits are the mean of the ``members``' logits: one file, one call."""
+    inputs = keras.Input(members[0].inputs[0].shape[1:], name="logmel")
+    outputs = layers.Average(name="logits")([member(inputs) for member in members])
+    return keras.Model(inputs, outputs, name="emotune_ensemble")

@@ -1,0 +1,54 @@
+"""The network builders and the training batches, without training anything."""
+
+import numpy as np
+
+from device.features import FrontEnd
+from training.corpora import LABELS
+from training.dataset import Examples
+from training.train import Batches
+
+
+def examples(n: int = 12, frames: int = 40, bands: int = 8) -> Examples:
+    rng = np.random.default_rng(0)
+    return Examples([rng.standard_normal((frames, bands)).astype(np.float32) for _ in range(n)],
+                    np.arange(n, dtype=np.int32) % len(LABELS))
+
+
+def test_batches_cover_every_example_once_per_epoch_with_balancing_weights():
+    data = examples()
+    fe = FrontEnd(frames=40, nfilt=8)
+    batches = list(Batches(data, fe, size=5, seed=1).epoch())
+    assert [len(x) for x, _, _ in batches] == [5, 5, 2]
+    y = np.concatenate([y for _, y, _ in batches])
+    assert sorted(y.argmax(axis=1)) == sorted(data.labels) and np.all(y.max(axis=1) == 1.0)
+    w = np.concatenate([w for _, _, w in batches])  # 12 examples over 8 classes: 2, 2, 2, 2, 1, 1, 1, 1
+    assert np.allclose(sorted(set(np.round(w, 4))), [0.75, 1.5])
+
+
+def test_mixup_blends_pairs_of_examples_labels_and_weights_alike():
+    data = examples(n=len(LABELS))  # one example per class: a soft label names both partners
+    fe = FrontEnd(frames=40, nfilt=8)
+    x, y, w = next(Batches(data, fe, size=len(LABELS), seed=3).epoch())
+    w = w * np.arange(1, len(w) + 1, dtype=np.float32)  # distinct weights, to see them blended too
+    mx, my, mw = Batches(data, fe, size=len(LABELS), seed=3, mixup=0.4).mix(x, y, w)
+    assert np.allclose(my.sum(axis=1), 1.0) and (my.max(axis=1) < 1.0).any()
+    for i in range(len(x)):
+        own = int(y[i].argmax())
+        lam = my[i, own]
+        others = [int(k) for k in np.flatnonzero(my[i]) if k != own]
+        j = int(np.flatnonzero(y[:, others[0]])[0]) if others else i
+        assert np.allclose(mx[i], lam * x[i] + (1 - lam) * x[j], atol=1e-5)
+        assert np.isclose(mw[i], lam * w[i] + (1 - lam) * w[j])
+    plain = Batches(data, fe, size=len(LABELS), seed=3)
+    assert plain.mix(x, y, w) == (x, y, w)  # mixup 0: untouched
+
+
+def test_an_ensemble_averages_its_members_logits():
+    from training.network import ds_cnn, ensemble
+
+    members = [ds_cnn(40, 8, len(LABELS), width=0.1, name=f"m{i}") for i in range(2)]
+    model = ensemble(members)
+    x = np.random.default_rng(0).standard_normal((3, 40, 8)).astype(np.float32)
+    expected = np.mean([m(x, training=False).numpy() for m in members], axis=0)
+    assert np.allclose(model(x, training=False).numpy(), expected, atol=1e-5)
+    assert model.count_params() == sum(m.count_params() for m in members)
