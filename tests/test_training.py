@@ -26,7 +26,8 @@ def tiny(tmp_path_factory):
     (root / "Actor_01" / "03-01-01-01-02-01-01.wav").write_bytes(b"RIFF broken")  # skipped, reported
     out = tmp_path_factory.mktemp("model") / "tiny.json"
     status = main(["ser", "--corpus", f"ravdess={root}", "--holdout", "ravdess:03", "--out", str(out),
-                   "--epochs", "2", "--copies", "1", "--width", "0.25", "--jobs", "2"])
+                   "--epochs", "2", "--copies", "1", "--width", "0.25", "--members", "2", "--mixup", "0.2",
+                   "--jobs", "2"])
     assert status == 0
     return out
 
