@@ -12,7 +12,7 @@ Then the same on a library of ``--big`` tracks (default 1,000) made of hard link
 (each link is its own path, so its own cache entry and its own analysis): cold, which checks the
 "1,000 tracks in 10 minutes" target directly, and the unchanged re-run of 1,000 tracks.
 
-    .venv/bin/python bench/playlists.py                # prints the result rows
+    .venv/bin/python bench/playlists.py                # prints the rows and writes them to README.md
     .venv/bin/python bench/playlists.py --big 0        # without the 1,000-track library
 """
 
@@ -105,6 +105,7 @@ def main() -> int:
     p.add_argument("--tracks", type=int, default=120, help="distinct generated tracks (default %(default)s)")
     p.add_argument("--big", type=int, default=1000, help="tracks of the linked library; 0 skips it")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    p.add_argument("--no-readme", action="store_true", help="print only; leave README.md alone")
     args = p.parse_args()
     cores = os.cpu_count()
     library = OUT / "library"
@@ -129,6 +130,8 @@ def main() -> int:
                         "(measured)", "<= 15 s on 2 cores", COMMAND),
         ]
     print("\n".join(rows))
+    if not args.no_readme:
+        results.update(rows)
     return 0
 
 

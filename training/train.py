@@ -38,13 +38,13 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--holdout", default="", help="comma-separated speakers to hold out, e.g. ravdess:17,ravdess:18")
     p.add_argument("--holdout-fraction", type=float, default=0.2, help="if --holdout is empty: share of speakers")
     p.add_argument("--out", type=Path, default=Path("models/emotune-ser.json"), help="the model card to write")
-    p.add_argument("--epochs", type=int, default=40)
-    p.add_argument("--copies", type=int, default=5, help="augmented copies of each training clip")
-    p.add_argument("--width", type=float, default=1.0, help="network width multiplier")
+    p.add_argument("--epochs", type=int, default=80)
+    p.add_argument("--copies", type=int, default=8, help="augmented copies of each training clip")
+    p.add_argument("--width", type=float, default=0.7, help="network width multiplier")
     p.add_argument("--batch", type=int, default=64)
-    p.add_argument("--members", type=int, default=1,
+    p.add_argument("--members", type=int, default=2,
                    help="networks trained with different seeds whose mean logits make the model (an ensemble)")
-    p.add_argument("--mixup", type=float, default=0.0, help="mixup alpha: blend pairs of examples and labels (0: off)")
+    p.add_argument("--mixup", type=float, default=0.2, help="mixup alpha: blend pairs of examples and labels (0: off)")
     p.add_argument("--seed", type=int, default=20261125)
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     p.add_argument("--noise-snr", type=float, default=10.0, help="SNR (dB) of the white-noise evaluation")
