@@ -147,7 +147,8 @@ def main(args) -> int:
 
     started = time.time()
     fe = FrontEnd()
-    clips = [c for name, root in parse_corpora(args.corpus) for c in corpora.load(name, root)]
+    sources = parse_corpora(args.corpus)
+    clips = [c for name, root in sources for c in corpora.load(name, root)]
     holdout = [s for s in args.holdout.split(",") if s] or splits.pick_holdout(clips, args.holdout_fraction, args.seed)
     train_clips, test_clips = splits.split(clips, holdout)
     log.info("%d training clips from %d speakers; %d held-out clips from %s", len(train_clips),
@@ -157,7 +158,7 @@ def main(args) -> int:
     augmenter = Augmenter(voices=tuple(train_audio[:: max(1, len(train_audio) // 200)]))
     data = examples(train_clips, train_audio, fe, args.copies, augmenter, args.seed, args.jobs)
     model = fit_model(data, fe, args)
-    names = sorted({name for name, _ in parse_corpora(args.corpus)})
+    names = sorted({name for name, _ in sources})
     training = {
         "command": "python -m training " + shlex.join(args.argv),
         "seed": args.seed,
