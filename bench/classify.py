@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import results  # noqa: E402
 from device import card  # noqa: E402
+from training import corpora  # noqa: E402
 
 RAVDESS = ROOT.parent / "shared" / "data" / "ravdess"
 COMMAND = ".venv/bin/python bench/classify.py"
@@ -33,8 +34,8 @@ COMMAND = ".venv/bin/python bench/classify.py"
 
 def heldout_files(model: card.ModelCard, root: Path) -> list[Path]:
     """Return the RAVDESS recordings of the speakers the model's card says it never heard."""
-    actors = [s.split(":")[1] for s in model.training.get("heldout_speakers", []) if s.startswith("ravdess:")]
-    return sorted(p for a in actors for p in (root / f"Actor_{a}").glob("*.flac"))
+    held = set(model.training.get("heldout_speakers", []))
+    return [clip.path for clip in corpora.load("ravdess", root) if clip.speaker in held] if root.is_dir() else []
 
 
 def classify(files: list[Path]) -> tuple[list[dict], float]:
