@@ -5,7 +5,7 @@
 1. Builds a small library of synthetic mood music (``training.synthmusic``) and its mood playlists
    (``python -m training playlists``) under ``build/demo/`` (kept: the second run starts at once).
 2. Starts a private ``mpd`` (null audio output: it "plays" silently, in real time) and ``mosquitto``
-   on free loopback ports (``tests/servers.py``).
+   on free loopback ports (:mod:`script.servers`).
 3. Runs the daemon (:class:`device.app.App`) with the button on gpiozero's mock pins and prints
    every state it publishes: what it heard, how sure it was, what MPD plays.
 
@@ -27,9 +27,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPO), str(REPO / "tests")]
-
-from servers import Mosquitto, MpdServer  # noqa: E402
+sys.path.insert(0, str(REPO))
 
 from device.app import App  # noqa: E402
 from device.config import (  # noqa: E402
@@ -42,6 +40,7 @@ from device.config import (  # noqa: E402
     Settings,
 )
 from device.machine import Command  # noqa: E402
+from script.servers import Mosquitto, MpdServer  # noqa: E402
 
 SETTLED = ("playing", "unsure", "error", "idle")
 

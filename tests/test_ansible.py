@@ -46,9 +46,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from servers import Mosquitto, write_tone
+from helpers import write_tone
 
 from device import config
+from script.servers import Mosquitto
 
 REPO = Path(__file__).resolve().parent.parent
 ANSIBLE = REPO / "ansible"

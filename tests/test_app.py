@@ -1,4 +1,4 @@
-"""The whole appliance: real mpd and mosquitto, mock GPIO pins, RAVDESS speech as the microphone.
+"""The whole appliance: real mpd and mosquitto, mock GPIO pins, ``samples/`` speech as the microphone.
 
 Which file is spoken is chosen by what the shipped model itself says about it (:func:`confident_files`),
 so the tests hold for whichever model ships.
@@ -21,7 +21,7 @@ from appliance import (
     tracks_of,
     wait_until,
 )
-from servers import MqttWatcher
+from helpers import MqttWatcher
 
 from device.discovery import payloads
 from device.journal import Journal

@@ -65,12 +65,11 @@ def test_ravdess_flac_copy(tmp_path):
 
 
 def test_the_shared_ravdess_copy_has_every_class():
-    from pathlib import Path
+    from conftest import NO_RAVDESS, RAVDESS
 
-    root = Path(__file__).parent.parent.parent / "shared" / "data" / "ravdess"
-    if not root.is_dir():
-        pytest.skip(f"{root} not present")
-    counts = Counter(c.label for c in corpora.load("ravdess", root))
+    if not RAVDESS.is_dir():
+        pytest.skip(NO_RAVDESS)
+    counts = Counter(c.label for c in corpora.load("ravdess", RAVDESS))
     assert set(counts) == set(LABELS) and counts["neutral"] * 2 == counts["calm"]
 
 

@@ -2,7 +2,7 @@
 
 import json
 
-from servers import MqttWatcher, Recorder
+from helpers import MqttWatcher, Recorder
 
 from device import __version__
 from device.config import MqttSettings

@@ -7,10 +7,10 @@ import shutil
 import appliance
 import pytest
 from appliance import BASE, Appliance, mpd_plays, settings_for, tracks_of, wait_until
+from helpers import MqttWatcher
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
-from servers import MqttWatcher
 
 # The shared fixtures (see tests/appliance.py).
 lib, mpd, recognizer, spoken = appliance.lib, appliance.mpd, appliance.recognizer, appliance.spoken
@@ -18,7 +18,7 @@ lib, mpd, recognizer, spoken = appliance.lib, appliance.mpd, appliance.recognize
 
 @pytest.fixture
 def speech(spoken):
-    """A RAVDESS file the shipped model is confident about, and the emotion it hears in it."""
+    """A sample recording the shipped model is confident about, and the emotion it hears in it."""
     emotion, (path,) = next(iter(spoken.items()))
     return emotion, path
 

@@ -5,7 +5,7 @@ import shutil
 import numpy as np
 import pytest
 import soundfile
-from servers import Recorder
+from helpers import Recorder
 
 from device import audio
 from device.config import AudioSettings

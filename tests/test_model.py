@@ -6,13 +6,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import NO_RAVDESS, RAVDESS
 
 from device import card as cards
 from device.errors import ModelError
 from device.model import EmotionModel
 from device.recognizer import Recognizer
 
-RAVDESS = Path(__file__).parent.parent.parent / "shared" / "data" / "ravdess"
 SAMPLES = sorted((Path(__file__).parent.parent / "samples").glob("*.flac"))
 LABEL_OF = {"01": "neutral", "02": "calm", "03": "happy", "04": "sad", "05": "angry", "06": "fearful",
             "07": "disgust", "08": "surprised"}
@@ -58,7 +58,7 @@ def test_the_device_path_reproduces_the_metrics_on_the_card(recognizer):
     from training.dataset import device_windows, read_all
 
     if not RAVDESS.is_dir():
-        pytest.skip(f"{RAVDESS} not present")
+        pytest.skip(NO_RAVDESS)
     card = recognizer.card
     held = set(card.training["heldout_speakers"])
     clips, samples = read_all([c for c in load("ravdess", RAVDESS) if c.speaker in held], recognizer.sample_rate)

@@ -5,7 +5,7 @@ import subprocess
 import sys
 import textwrap
 
-from servers import MqttWatcher, Recorder
+from helpers import MqttWatcher, Recorder
 
 from device.config import MqttSettings
 from device.machine import BrokerBack, Command

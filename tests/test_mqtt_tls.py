@@ -6,11 +6,12 @@ import subprocess
 
 import paho.mqtt.client as paho
 import pytest
-from servers import Mosquitto, Recorder
+from helpers import Recorder
 
 from device.config import MqttSettings
 from device.machine import BrokerBack, Command
 from device.mqtt import Mqtt
+from script.servers import Mosquitto
 
 
 def openssl(*args, cwd):

@@ -3,11 +3,12 @@
 import time
 
 import pytest
-from servers import Recorder, wait_until
+from helpers import Recorder
 
 from device.config import GpioSettings
 from device.machine import LongPressed, Pressed
 from device.panel import Panel
+from script.servers import wait_until
 
 SETTINGS = GpioSettings(button_pin=17, led_pin=27, mock=True, long_press_seconds=0.3, bounce_seconds=0.02)
 

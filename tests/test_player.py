@@ -1,11 +1,12 @@
 """The MPD adapter against a real ``mpd`` (null output): playlists in order, volume, loss and return."""
 
 import pytest
-from servers import MpdServer, Recorder
+from helpers import Recorder
 
 from device.config import MpdSettings
 from device.machine import PlayerBack, PlayerFailed, PlayerLost, PlayerStatus
 from device.player import Player
+from script.servers import MpdServer
 
 
 @pytest.fixture

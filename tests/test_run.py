@@ -9,7 +9,7 @@ import time
 
 from appliance import BASE, DEVICE_ID, library
 from conftest import REPO
-from servers import MqttWatcher
+from helpers import MqttWatcher
 
 
 class NotifySocket:

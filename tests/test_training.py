@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import soundfile
-from conftest import RAVDESS
+from conftest import NO_RAVDESS, RAVDESS
 
 from device import audio
 from device.card import load
@@ -16,7 +16,7 @@ from training.corpora import LABELS
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     if not RAVDESS.is_dir():
-        pytest.skip(f"{RAVDESS} not present")
+        pytest.skip(NO_RAVDESS)
     root = tmp_path_factory.mktemp("ravdess48k")
     for actor in ("01", "02", "03"):
         (root / f"Actor_{actor}").mkdir()

@@ -1,0 +1,1 @@
+"""Running the appliance on a PC: ``script/demo.py`` (``make demo``) and the local servers it starts."""
