@@ -4,9 +4,12 @@ Callbacks from PortAudio, gpiozero, paho and the MPD watcher only :meth:`App.pos
 queue; :meth:`App.run` takes them one at a time, asks the :class:`~device.machine.Machine` what to
 do and carries out its actions. Nothing an adapter or an action raises stops the loop.
 
->>> app = App(config.load("/etc/emotune/emotune.toml"))    # doctest: +SKIP
->>> app.run()             # until app.stop() (SIGTERM in ``python -m device run``)
-0
+::
+
+    app = App(config.load("/etc/emotune/emotune.toml"))
+    app.run()             # returns 0 after app.stop() (SIGTERM in ``python -m device run``)
+
+(``script/demo.py`` runs it against a private MPD and broker; ``tests/test_app.py`` too.)
 """
 
 from __future__ import annotations

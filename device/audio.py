@@ -35,8 +35,8 @@ def load(path: str | Path, rate: int = 16000) -> np.ndarray:
     Reads whatever libsndfile reads (WAV, FLAC, OGG/Vorbis, Opus, MP3 on recent builds), at any
     sample rate, mono or multichannel.
 
-    >>> load("samples/angry.flac").shape    # doctest: +SKIP
-    (52853,)
+    >>> load("samples/03-01-05-02-02-01-17.flac").shape    # 3.6 s at 16 kHz
+    (58192,)
 
     Raises :class:`~device.errors.AudioError` naming the file when it cannot be read.
     """

@@ -1,7 +1,7 @@
 """The daemon's settings: one TOML file read into frozen dataclasses, every key with a default.
 
->>> settings = load("config/emotune.example.toml")      # doctest: +SKIP
->>> settings.mqtt.base_topic                              # doctest: +SKIP
+>>> settings = load("config/emotune.example.toml")
+>>> settings.mqtt.base_topic
 'emotune/livingroom'
 
 Unknown sections or keys, wrong types and out-of-range values raise

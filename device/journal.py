@@ -1,8 +1,14 @@
 """The mood journal: every recognition appended to a local SQLite file (WAL, synced) that survives power cuts.
 
->>> with Journal("/tmp/journal.sqlite") as journal:               # doctest: +SKIP
-...     journal.record(time.time(), "calm", 0.81, {"calm": 0.81}, "evening", 1.9)
+>>> import tempfile, time
+>>> folder = tempfile.TemporaryDirectory()
+>>> with Journal(Path(folder.name) / "journal.sqlite") as journal:
+...     at = time.time()
+...     journal.record(at, "calm", 0.81, {"calm": 0.81}, "evening", 1.9)
 ...     journal.mark(at, "skipped")
+...     [(e.emotion, e.playlist, e.outcome) for e in journal.entries()]
+[('calm', 'evening', 'skipped')]
+>>> folder.cleanup()
 
 Rows: ``at`` (epoch seconds), ``emotion``, ``confidence``, ``scores`` (JSON), ``playlist`` (NULL when
 unsure), ``speech_seconds``, ``outcome`` (NULL, ``skipped`` or ``stopped`` within a minute).

@@ -34,9 +34,14 @@ class EmotionModel:
     At load it checks the model against its card: one input of shape (1, frames, nfilt[, 1]), one
     output with a score per label. Quantization scale and zero point are read from the model.
 
-    >>> model = EmotionModel(device.card.load())   # doctest: +SKIP
-    >>> model.scores(windows)                       # doctest: +SKIP
-    array([0.01, 0.02, 0.9, ...], dtype=float32)
+    >>> from device import audio, card, features
+    >>> shipped = card.load()
+    >>> windows = features.extract(audio.load("samples/03-01-02-02-01-01-18.flac"), shipped.frontend).windows
+    >>> windows.shape                               # (windows, frames, mel bands)
+    (1, 300, 64)
+    >>> scores = EmotionModel(shipped).scores(windows)
+    >>> shipped.labels[scores.argmax()], scores.shape
+    ('calm', (8,))
     """
 
     def __init__(self, card: ModelCard, threads: int = 1):

@@ -1,9 +1,11 @@
 """The music player: MPD over its protocol (python-mpd2), with reconnects and playback news as events.
 
->>> player = Player(MpdSettings(), emit=print)                      # doctest: +SKIP
->>> with player:
-...     player.play(["evening", "rising"])                          # doctest: +SKIP
-PlayerStatus(playing=True, playlist='evening')
+::
+
+    with Player(MpdSettings(), emit=print) as player:   # MPD on localhost:6600
+        player.play(["evening", "rising"])           # prints PlayerStatus(playing=True, playlist='evening')
+
+(``tests/test_player.py`` runs it against a real MPD.)
 
 Commands (:meth:`play`, :meth:`stop`, :meth:`duck` ...) are called from the daemon's loop; a
 watcher thread with its own connection polls MPD's status twice a second and emits
