@@ -35,6 +35,19 @@ TREES = {
         "ALL/KL_su15.wav": ("surprised", "savee:KL"),
         "AudioData/DC/info.wav": None,
     },
+    "nemo": {  # the published download: WAV files in samples/, speakers and emotions in data.tsv
+        "samples/SM0_anger_12.wav": ("angry", "nemo:SM0"),
+        "samples/KD0_happiness_3.wav": ("happy", "nemo:KD0"),
+        "samples/EB0_sadness_7.wav": ("sad", "nemo:EB0"),
+        "samples/EB0_boredom_1.wav": None,
+    },
+    "turev-db": {
+        "Sound Source/Angry/1234_sk_acik.wav": ("angry", "turev-db:1234"),
+        "Sound Source/Calm/7895_hl_beste.wav": ("calm", "turev-db:7895"),
+        "Sound Source/Sad/1157_hl_algi.wav": ("sad", "turev-db:1157"),
+        "Sound Source/Sad/readme.wav": None,
+        "Sound Source/Bored/1234_sk_acik.wav": None,
+    },
     "emodb": {
         "wav/03a01Wa.wav": ("angry", "emodb:03"),
         "wav/16b10Tb.wav": ("sad", "emodb:16"),
@@ -56,6 +69,19 @@ def test_loader_reads_the_published_layout(tmp_path, name):
     got = {c.path.relative_to(tmp_path).as_posix(): (c.label, c.speaker) for c in corpora.load(name, tmp_path)}
     assert got == {k: v for k, v in TREES[name].items() if v is not None}
     assert all(label in LABELS for label, _ in got.values())
+
+
+def test_nemo_table_wins_over_the_name_and_stereo_44k_reads(tmp_path):
+    """data.tsv pads speaker ids with spaces; a stereo 44.1 kHz WAV is read as 16 kHz mono."""
+    from device import audio
+
+    (tmp_path / "samples").mkdir()
+    soundfile.write(tmp_path / "samples" / "WR0_fear_70.wav", np.zeros((4410, 2), dtype=np.float32), 44100)
+    (tmp_path / "data.tsv").write_text("file_id\temotion\traw_text\tspeaker_id\n"
+                                       "WR0_fear_70.wav\tfear\tCzłowiek.\t        WR0\n", encoding="utf-8")
+    (clip,) = corpora.load("nemo", tmp_path)
+    assert (clip.label, clip.speaker, clip.corpus) == ("fearful", "nemo:WR0", "nemo")
+    assert audio.load(clip.path, 16000).shape == (1600,)
 
 
 def test_ravdess_flac_copy(tmp_path):

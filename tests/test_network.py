@@ -8,10 +8,11 @@ from training.dataset import Examples
 from training.train import Batches
 
 
-def examples(n: int = 12, frames: int = 40, bands: int = 8) -> Examples:
+def examples(n: int = 12, frames: int = 40, bands: int = 8, groups: np.ndarray | None = None) -> Examples:
     rng = np.random.default_rng(0)
     return Examples([rng.standard_normal((frames, bands)).astype(np.float32) for _ in range(n)],
-                    np.arange(n, dtype=np.int32) % len(LABELS))
+                    np.arange(n, dtype=np.int32) % len(LABELS), np.arange(n),
+                    np.zeros(n, dtype=np.int32) if groups is None else groups)
 
 
 def test_batches_cover_every_example_once_per_epoch_with_balancing_weights():
@@ -23,6 +24,28 @@ def test_batches_cover_every_example_once_per_epoch_with_balancing_weights():
     assert sorted(y.argmax(axis=1)) == sorted(data.labels) and np.all(y.max(axis=1) == 1.0)
     w = np.concatenate([w for _, _, w in batches])  # 12 examples over 8 classes: 2, 2, 2, 2, 1, 1, 1, 1
     assert np.allclose(sorted(set(np.round(w, 4))), [0.75, 1.5])
+
+
+def test_balance_draws_corpora_by_tempered_size_and_weighs_classes_alike():
+    """Corpus 0 has 12 examples, corpus 1 has 3: balance 0 gives each half of the draw."""
+    groups = np.array([0] * 12 + [1] * 3, dtype=np.int32)
+    data = examples(n=15, groups=groups)
+    data.labels[:] = np.array([0] * 12 + [1] * 3)
+    fe = FrontEnd(frames=40, nfilt=8)
+    for balance, share in ((1.0, 3 / 15), (0.5, np.sqrt(3) / (np.sqrt(3) + np.sqrt(12))), (0.0, 0.5)):
+        batches = Batches(data, fe, size=15, seed=1, balance=balance)
+        assert np.isclose(batches.p[groups == 1].sum(), share)
+        mass = np.bincount(data.labels, weights=batches.p)[:2]
+        assert np.allclose(mass * batches.weights[:2], 0.5)  # each present class weighs the same
+    drawn = np.concatenate([Batches(data, fe, size=15, seed=s, balance=0.0).order() for s in range(200)])
+    assert abs(np.mean(groups[drawn] == 1) - 0.5) < 0.03
+
+
+def test_taking_clips_keeps_their_examples():
+    data = examples(n=6)
+    part = data.take(np.array([1, 4]))
+    assert part.clips.tolist() == [1, 4] and part.labels.tolist() == data.labels[[1, 4]].tolist()
+    assert part.features[1] is data.features[4]
 
 
 def test_mixup_blends_pairs_of_examples_labels_and_weights_alike():

@@ -27,7 +27,7 @@ def tiny(tmp_path_factory):
     out = tmp_path_factory.mktemp("model") / "tiny.json"
     status = main(["ser", "--corpus", f"ravdess={root}", "--holdout", "ravdess:03", "--out", str(out),
                    "--epochs", "2", "--copies", "1", "--width", "0.25", "--members", "2", "--mixup", "0.2",
-                   "--jobs", "2"])
+                   "--jobs", "2", "--cache", str(tmp_path_factory.mktemp("cache"))])
     assert status == 0
     return out
 
@@ -44,9 +44,10 @@ def test_card_records_data_command_and_metrics(tiny):
         m = card.metrics[name]
         assert m["clips"] == 8 and 0.0 <= m["ua"] <= 1.0
         assert np.sum(m["confusion"]) + m["no_speech"] == 8
+    assert card.metrics["corpora"]["ravdess"]["int8_clean"]["clips"] == 8
     assert card.metrics["model_bytes"] == card.model_path.stat().st_size
-    assert tiny.with_name("tiny.confusion-clean.png").stat().st_size > 1000
-    assert tiny.with_name("tiny.confusion-white_10db.png").stat().st_size > 1000
+    assert tiny.with_name("tiny.ravdess.confusion-clean.png").stat().st_size > 1000
+    assert tiny.with_name("tiny.ravdess.confusion-white_10db.png").stat().st_size > 1000
 
 
 @pytest.mark.slow

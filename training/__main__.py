@@ -9,9 +9,9 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from . import playlists, train  # noqa: E402
+from . import crossval, music_train, playlists, train  # noqa: E402
 
-COMMANDS = [train, playlists]
+COMMANDS = [train, crossval, playlists, music_train]
 
 
 def main(argv: list[str] | None = None) -> int:

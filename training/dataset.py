@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import multiprocessing
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
@@ -24,13 +28,22 @@ _shared: dict = {}
 
 @dataclass
 class Examples:
-    """Variable-length normalised features with their label indices."""
+    """Variable-length normalised features with their label indices and the clip each came from."""
 
     features: list[np.ndarray]
     labels: np.ndarray
+    clips: np.ndarray
+    """Index of each example's clip in the list it was made from."""
+    groups: np.ndarray
+    """Each example's corpus, as an index into ``sorted`` corpus names (for sampling weights)."""
 
     def __len__(self) -> int:
         return len(self.labels)
+
+    def take(self, keep: np.ndarray) -> Examples:
+        """Return the examples whose clip index is in ``keep``."""
+        rows = np.flatnonzero(np.isin(self.clips, keep))
+        return Examples([self.features[i] for i in rows], self.labels[rows], self.clips[rows], self.groups[rows])
 
 
 def read_all(clips: list[Clip], rate: int) -> tuple[list[Clip], list[np.ndarray]]:
@@ -49,7 +62,8 @@ def _example(task: tuple[int, int, int]) -> np.ndarray | None:
     index, variant, seed = task
     x = _shared["samples"][index]
     if variant:
-        x = _shared["augmenter"](x, np.random.default_rng([seed, index, variant]))
+        augment = _shared["augmenters"][_shared["corpora"][index]]
+        x = augment(x, np.random.default_rng([seed, index, variant]))
     try:
         return speech_features(x, _shared["frontend"])[0]
     except NoSpeech:
@@ -63,18 +77,53 @@ def _pool_map(function, tasks: list, jobs: int, desc: str) -> list:
         return list(tqdm(pool.imap(function, tasks, chunksize=16), total=len(tasks), desc=desc, unit="ex"))
 
 
-def examples(clips: list[Clip], samples: list[np.ndarray], fe: FrontEnd, copies: int, augmenter: Augmenter,
-             seed: int, jobs: int) -> Examples:
-    """Return each clip's clean features plus ``copies`` augmented variants of it."""
-    _shared.update(samples=samples, frontend=fe, augmenter=augmenter)
+def augmenters(clips: list[Clip], samples: list[np.ndarray], exclude: set[str] = frozenset(),
+               voices: int = 200) -> dict[str, Augmenter]:
+    """Return an :class:`Augmenter` per corpus whose babble is other utterances of that corpus.
+
+    Babble voices never come from the speakers in ``exclude`` (those held out of any validation
+    run), nor from another corpus, so no fold ever hears a held-out voice, even as noise.
+    """
+    out = {}
+    for name in sorted({c.corpus for c in clips}):
+        pool = [x for c, x in zip(clips, samples, strict=True) if c.corpus == name and c.speaker not in exclude]
+        out[name] = Augmenter(voices=tuple(pool[:: max(1, len(pool) // voices)]))
+    return out
+
+
+def examples(clips: list[Clip], samples: list[np.ndarray], fe: FrontEnd, copies: int,
+             augment: dict[str, Augmenter], seed: int, jobs: int) -> Examples:
+    """Return each clip's clean features plus ``copies`` augmented variants of it (``augment`` by corpus)."""
+    names = sorted({c.corpus for c in clips})
+    _shared.update(samples=samples, frontend=fe, augmenters=augment, corpora=[c.corpus for c in clips])
     tasks = [(i, v, seed) for i in range(len(clips)) for v in range(copies + 1)]
     feats = _pool_map(_example, tasks, jobs, "features")
     keep = [k for k, f in enumerate(feats) if f is not None]
     if len(keep) < len(feats):
         log.info("%d of %d examples had no speech after augmentation and were dropped", len(feats) - len(keep),
                  len(feats))
-    labels = np.array([LABELS.index(clips[tasks[k][0]].label) for k in keep], dtype=np.int32)
-    return Examples([feats[k] for k in keep], labels)
+    index = np.array([tasks[k][0] for k in keep], dtype=np.int32)
+    labels = np.array([LABELS.index(clips[i].label) for i in index], dtype=np.int32)
+    groups = np.array([names.index(clips[i].corpus) for i in index], dtype=np.int32)
+    return Examples([feats[k].astype(np.float16) for k in keep], labels, index, groups)
+
+
+def cached(folder: Path, key: dict, make: Callable[[], Examples]) -> Examples:
+    """Return the examples stored in ``folder`` under ``key``, or ``make()`` them and store them there."""
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+    path = Path(folder) / f"examples-{digest}.npz"
+    if path.is_file():
+        with np.load(path) as z:
+            bounds = np.cumsum(z["lengths"])[:-1]
+            log.info("examples read from %s", path)
+            return Examples(np.split(z["features"], bounds), z["labels"], z["clips"], z["groups"])
+    data = make()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial.npz")
+    np.savez(partial, features=np.concatenate(data.features), lengths=[len(f) for f in data.features],
+             labels=data.labels, clips=data.clips, groups=data.groups)
+    partial.replace(path)
+    return data
 
 
 def noisy(samples: np.ndarray, snr_db: float, seed: int) -> np.ndarray:

@@ -9,9 +9,18 @@ import numpy as np
 NO_SPEECH = -1
 
 
-def predict(score: Callable[[np.ndarray], np.ndarray], windows: Sequence[np.ndarray | None]) -> np.ndarray:
-    """Return the predicted label index per recording (``NO_SPEECH`` where there were no windows)."""
-    return np.array([NO_SPEECH if w is None else int(np.argmax(score(w))) for w in windows], dtype=np.int32)
+def predict(score: Callable[[np.ndarray], np.ndarray], windows: Sequence[np.ndarray | None],
+            classes: Sequence[int] | None = None) -> np.ndarray:
+    """Return the predicted label index per recording (``NO_SPEECH`` where there were no windows).
+
+    With ``classes``, the answer is the best of those label indices only: a corpus is scored over
+    the classes it has (argmax among them), as cross-corpus studies do.
+    """
+    def best(s: np.ndarray) -> int:
+        pick = np.arange(len(s)) if classes is None else np.asarray(classes)
+        return int(pick[np.argmax(s[pick])])
+
+    return np.array([NO_SPEECH if w is None else best(score(w)) for w in windows], dtype=np.int32)
 
 
 def metrics(truth: np.ndarray, predicted: np.ndarray, labels: Sequence[str]) -> dict:

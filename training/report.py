@@ -1,4 +1,4 @@
-"""After training: quantize, write the model and card, evaluate float and int8, clean and noisy, plot."""
+"""After training: quantize, write the model and card, evaluate float and int8, clean and noisy, per corpus, plot."""
 
 from __future__ import annotations
 
@@ -31,38 +31,68 @@ def float_scorer(model):
     return score
 
 
-def build(model, fe: FrontEnd, data: Examples, test_clips: list[Clip], test_audio: list[np.ndarray],
-          training: dict, args, started: float) -> ModelCard:
-    """Quantize ``model``, write it and its card to ``args.out``, evaluate it; return the final card."""
-    card_path = Path(args.out)
+def write_int8(model, fe: FrontEnd, data: Examples, card_path: Path, training: dict) -> ModelCard:
+    """Quantize ``model`` (calibrated on ``data``), write it beside its card ``card_path``; return the card."""
+    card_path = Path(card_path)
     card = ModelCard(labels=LABELS, frontend=fe, model_file=card_path.with_suffix(".tflite").name,
                      name=card_path.stem, training=training)
-    card = quantize.write(quantize.to_int8_tflite(model, representative(data, fe)), card, card_path)
-    int8 = EmotionModel(card)
-    truth = np.array([LABELS.index(c.label) for c in test_clips], dtype=np.int32)
+    return quantize.write(quantize.to_int8_tflite(model, representative(data, fe)), card, card_path)
+
+
+def score(model, int8: EmotionModel, fe: FrontEnd, clips: list[Clip], audio: list[np.ndarray], snr_db: float,
+          pictures: Path | None = None) -> dict:
+    """Return float and int8 metrics, clean and with white noise, over all clips and per corpus.
+
+    Over all clips the answer is the argmax of all labels, as on the device; per corpus it is the
+    argmax over the classes that corpus has. With ``pictures`` (a path prefix), each corpus's int8
+    confusion matrices are drawn beside it.
+    """
+    truth = np.array([LABELS.index(c.label) for c in clips], dtype=np.int32)
     conditions = {
-        "clean": device_windows(test_audio, fe),
-        f"white_{args.noise_snr:g}db": device_windows(
-            [noisy(x, args.noise_snr, i) for i, x in enumerate(test_audio)], fe),
+        "clean": device_windows(audio, fe),
+        f"white_{snr_db:g}db": device_windows([noisy(x, snr_db, i) for i, x in enumerate(audio)], fe),
     }
-    metrics: dict = {"heldout_speakers": training["heldout_speakers"]}
+    corpora = sorted({c.corpus for c in clips})
+    out: dict = {"corpora": {name: {} for name in corpora}}
     for condition, windows in conditions.items():
-        for kind, score in (("float", float_scorer(model)), ("int8", int8.scores)):
-            m = evaluate.metrics(truth, evaluate.predict(score, windows), LABELS)
-            metrics[f"{kind}_{condition}"] = m
-            log.info(evaluate.summary(f"{kind} {condition}", m))
-            if kind == "int8":
-                png = card_path.with_name(f"{card_path.stem}.confusion-{condition}.png")
-                plots.confusion(m["confusion"], LABELS,
-                                f"{card.name} int8, {condition}: UA {m['ua']:.3f}, acc {m['accuracy']:.3f}", png)
-    clean = "clean"
-    metrics["int8_drop_points"] = round(
-        100 * (metrics[f"float_{clean}"]["accuracy"] - metrics[f"int8_{clean}"]["accuracy"]), 2)
+        for kind, scorer in (("float", float_scorer(model)), ("int8", int8.scores)):
+            scores = [None if w is None else scorer(w) for w in windows]
+            key = f"{kind}_{condition}"
+            out[key] = evaluate.metrics(truth, evaluate.predict(lambda s: s, scores), LABELS)
+            log.info(evaluate.summary(f"{kind} {condition}", out[key]))
+            for name in corpora:
+                rows = [i for i, c in enumerate(clips) if c.corpus == name]
+                classes = sorted(set(truth[rows]))
+                m = evaluate.metrics(truth[rows], evaluate.predict(lambda s: s, [scores[i] for i in rows], classes),
+                                     LABELS)
+                out["corpora"][name][key] = m
+                if kind == "int8" and pictures is not None:
+                    png = Path(f"{pictures}.{name}.confusion-{condition}.png")
+                    plots.confusion(m["confusion"], LABELS,
+                                    f"{Path(pictures).name} on {name}, int8 {condition}: UA {m['ua']:.3f}", png)
+    out["int8_drop_points"] = round(100 * (out["float_clean"]["accuracy"] - out["int8_clean"]["accuracy"]), 2)
+    return out
+
+
+def build(model, fe: FrontEnd, data: Examples, test_clips: list[Clip], test_audio: list[np.ndarray],
+          training: dict, args, started: float, validation: dict | None = None) -> ModelCard:
+    """Quantize ``model``, write it and its card to ``args.out``, evaluate it; return the final card.
+
+    Held-out clips are scored and their confusion pictures drawn beside the card; a
+    ``validation`` report (of ``ser-validate``) is copied onto the card as it is.
+    """
+    card_path = Path(args.out)
+    card = write_int8(model, fe, data, card_path, training)
+    metrics: dict = {"heldout_speakers": training["heldout_speakers"]}
+    if test_clips:
+        prefix = card_path.with_suffix("")
+        metrics.update(score(model, EmotionModel(card), fe, test_clips, test_audio, args.noise_snr, prefix))
+    if validation is not None:
+        metrics["validation"] = validation
     metrics["model_bytes"] = card.model_path.stat().st_size
     training = {**training, "minutes": round((time.time() - started) / 60, 1)}
     card = ModelCard(labels=card.labels, frontend=card.frontend, model_file=card.model_file, name=card.name,
                      training=training, metrics=metrics, path=card.path)
     card.save(card_path)
-    log.info("int8 model %d bytes, accuracy drop from float %.2f points; card %s", metrics["model_bytes"],
-             metrics["int8_drop_points"], card_path)
+    log.info("int8 model %d bytes; card %s", metrics["model_bytes"], card_path)
     return card

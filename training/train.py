@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import math
 import os
@@ -15,39 +16,62 @@ import numpy as np
 from device.features import FrontEnd
 
 from . import corpora, splits
-from .augment import Augmenter
-from .corpora import LABELS
-from .dataset import Examples, examples, random_window, read_all, spec_augment
+from .corpora import LABELS, Clip
+from .dataset import Examples, augmenters, cached, examples, random_window, read_all, spec_augment
 
 log = logging.getLogger(__name__)
 
 LICENCES = {
-    "ravdess": "CC BY-NC-SA 4.0 (RAVDESS, Livingstone & Russo 2018): the model is for non-commercial use only",
-    "crema-d": "Open Database License (CREMA-D)",
-    "tess": "CC BY-NC-ND 4.0 (TESS)",
-    "savee": "free for research use (SAVEE)",
-    "emodb": "free for research use (EmoDB)",
+    "ravdess": "RAVDESS: CC BY-NC-SA 4.0; Livingstone & Russo 2018, PLoS ONE 13(5): e0196391",
+    "crema-d": "CREMA-D: Open Database License; Cao et al. 2014, IEEE Trans. Affective Computing",
+    "tess": "TESS: CC BY-NC-ND 4.0; Dupuis & Pichora-Fuller 2010, University of Toronto",
+    "savee": "SAVEE: free for research use; Haq & Jackson 2009",
+    "emodb": "EmoDB: free for research use; Burkhardt et al. 2005, Interspeech",
+    "nemo": "nEMO: CC BY-NC-SA 4.0; Christop 2024, LREC-COLING",
+    "turev-db": "TurEV-DB: CC BY-NC-ND 4.0; Canpolat et al. 2020",
 }
+"""Licence and citation of each corpus, copied onto the card of every model trained on it."""
+
+NON_COMMERCIAL = "the model is for non-commercial research use only"
 
 
-def add_parser(sub) -> argparse.ArgumentParser:
-    p = sub.add_parser("ser", help="train the speech emotion model",
-                       description="Train, int8-quantize and evaluate the speech emotion ConvNet.")
+def licence(names: list[str]) -> str:
+    """Return the card's licence line for a model trained on corpora ``names``."""
+    return "; ".join(LICENCES[n] for n in names) + f" - {NON_COMMERCIAL}"
+
+
+def add_recipe(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Add the data and recipe options ``ser`` and ``ser-validate`` share (the defaults are the shipped recipe)."""
     p.add_argument("--corpus", action="append", required=True, metavar="NAME=DIR",
                    help=f"a corpus to train on, by layout name ({', '.join(corpora.CORPORA)}); repeatable")
-    p.add_argument("--holdout", default="", help="comma-separated speakers to hold out, e.g. ravdess:17,ravdess:18")
-    p.add_argument("--holdout-fraction", type=float, default=0.2, help="if --holdout is empty: share of speakers")
-    p.add_argument("--out", type=Path, default=Path("models/emotune-ser.json"), help="the model card to write")
-    p.add_argument("--epochs", type=int, default=80)
-    p.add_argument("--copies", type=int, default=8, help="augmented copies of each training clip")
+    p.add_argument("--epochs", type=int, default=20)
+    p.add_argument("--copies", type=int, default=3, help="augmented copies of each training clip")
     p.add_argument("--width", type=float, default=0.7, help="network width multiplier")
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--members", type=int, default=2,
                    help="networks trained with different seeds whose mean logits make the model (an ensemble)")
     p.add_argument("--mixup", type=float, default=0.2, help="mixup alpha: blend pairs of examples and labels (0: off)")
+    p.add_argument("--balance", type=float, default=0.5,
+                   help="corpus sampling power: 1 draws examples as they come, 0 gives every corpus the same "
+                        "share of each epoch; in between tempers the larger corpora")
     p.add_argument("--seed", type=int, default=20261125)
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     p.add_argument("--noise-snr", type=float, default=10.0, help="SNR (dB) of the white-noise evaluation")
+    p.add_argument("--cache", type=Path, default=Path("build/cache"),
+                   help="folder for computed training features (reused while clips and recipe are unchanged)")
+    return p
+
+
+def add_parser(sub) -> argparse.ArgumentParser:
+    p = sub.add_parser("ser", help="train the speech emotion model",
+                       description="Train, int8-quantize and evaluate the speech emotion ConvNet.")
+    add_recipe(p)
+    p.add_argument("--holdout", default="",
+                   help="comma-separated speakers to hold out, e.g. ravdess:17,ravdess:18; 'none' trains on all")
+    p.add_argument("--holdout-fraction", type=float, default=0.2, help="if --holdout is empty: share of speakers")
+    p.add_argument("--validation", type=Path,
+                   help="the report of `ser-validate` with this recipe: its figures become the card's metrics")
+    p.add_argument("--out", type=Path, default=Path("models/emotune-ser.json"), help="the model card to write")
     return p
 
 
@@ -62,20 +86,36 @@ def parse_corpora(specs: list[str]) -> list[tuple[str, Path]]:
 
 
 class Batches:
-    """Training batches: random offsets, SpecAugment masks, class-balancing weights, optional mixup."""
+    """Training batches: random offsets, SpecAugment masks, balanced corpora and classes, optional mixup.
 
-    def __init__(self, data: Examples, fe: FrontEnd, size: int, seed: int, mixup: float = 0.0):
-        self.data, self.fe, self.size, self.mixup = data, fe, size, mixup
+    Each epoch draws ``len(data)`` examples. With ``balance`` 1 that is a shuffle of the data; below
+    1 an example of a corpus with n examples is drawn with probability proportional to
+    ``n ** (balance - 1)``, so a corpus's share of the epoch goes as ``n ** balance`` (0: equal
+    shares). The loss weights then make every class weigh the same in what is drawn.
+    """
+
+    def __init__(self, data: Examples, fe: FrontEnd, size: int, seed: int, mixup: float = 0.0,
+                 balance: float = 1.0):
+        self.data, self.fe, self.size, self.mixup, self.balance = data, fe, size, mixup, balance
         self.rng = np.random.default_rng(seed)
-        counts = np.bincount(data.labels, minlength=len(LABELS))
-        self.weights = (len(data) / (np.count_nonzero(counts) * np.maximum(counts, 1))).astype(np.float32)
+        corpus_size = np.bincount(data.groups)[data.groups].astype(np.float64)
+        p = corpus_size ** (balance - 1.0)
+        self.p = p / p.sum()
+        mass = np.bincount(data.labels, weights=self.p, minlength=len(LABELS))
+        self.weights = np.divide(1.0, np.count_nonzero(mass) * mass, out=np.zeros_like(mass),
+                                 where=mass > 0).astype(np.float32)
 
     def __len__(self) -> int:
         return math.ceil(len(self.data) / self.size)
 
+    def order(self) -> np.ndarray:
+        """Return the example indices of one epoch: a shuffle, or a draw by corpus weight."""
+        n = len(self.data)
+        return self.rng.permutation(n) if self.balance >= 1 else self.rng.choice(n, size=n, p=self.p)
+
     def epoch(self):
-        """Yield (windows, soft labels, weights) batches over a fresh shuffle of the data."""
-        order = self.rng.permutation(len(self.data))
+        """Yield (windows, soft labels, weights) batches over one epoch's draw of the data."""
+        order = self.order()
         for i in range(len(self)):
             idx = order[i * self.size : (i + 1) * self.size]
             x = np.stack([spec_augment(random_window(self.data.features[j], self.fe.frames, self.rng), self.rng)
@@ -110,7 +150,7 @@ def fit_member(data: Examples, fe: FrontEnd, args, seed: int, name: str):
 
     keras.utils.set_random_seed(seed)
     model = ds_cnn(fe.frames, fe.nfilt, len(LABELS), width=args.width, name=name)
-    batches = Batches(data, fe, args.batch, seed, args.mixup)
+    batches = Batches(data, fe, args.batch, seed, args.mixup, args.balance)
     steps = args.epochs * len(batches)
     schedule = keras.optimizers.schedules.CosineDecay(
         0.0, decay_steps=steps, warmup_target=3e-3, warmup_steps=max(1, steps // 20))
@@ -142,34 +182,64 @@ def fit_model(data: Examples, fe: FrontEnd, args):
     return members[0] if len(members) == 1 else ensemble(members)
 
 
+def clip_set(sources: list[tuple[str, Path]]) -> list[Clip]:
+    """Return the clips of every ``(name, root)`` corpus, in order."""
+    return [c for name, root in sources for c in corpora.load(name, root)]
+
+
+def prepare(clips: list[Clip], fe: FrontEnd, args, exclude: set[str]) -> tuple[list[Clip], list[np.ndarray],
+                                                                               Examples]:
+    """Return the readable clips, their samples and the training examples of all of them.
+
+    Babble for the augmentation never comes from the speakers in ``exclude``. The examples are
+    computed once per clip set and recipe and then read from ``args.cache``.
+    """
+    clips, samples = read_all(clips, fe.sample_rate)
+    key = {"clips": [(str(c.path), c.path.stat().st_size, c.label, c.speaker) for c in clips],
+           "copies": args.copies, "seed": args.seed, "exclude": sorted(exclude), "frontend": fe.to_dict()}
+    data = cached(args.cache, key, lambda: examples(clips, samples, fe, args.copies,
+                                                    augmenters(clips, samples, exclude), args.seed, args.jobs))
+    return clips, samples, data
+
+
 def main(args) -> int:
     from . import report
 
     started = time.time()
     fe = FrontEnd()
     sources = parse_corpora(args.corpus)
-    clips = [c for name, root in sources for c in corpora.load(name, root)]
-    holdout = [s for s in args.holdout.split(",") if s] or splits.pick_holdout(clips, args.holdout_fraction, args.seed)
-    train_clips, test_clips = splits.split(clips, holdout)
-    log.info("%d training clips from %d speakers; %d held-out clips from %s", len(train_clips),
-             len(splits.speakers(train_clips)), len(test_clips), ", ".join(holdout))
-    train_clips, train_audio = read_all(train_clips, fe.sample_rate)
-    test_clips, test_audio = read_all(test_clips, fe.sample_rate)
-    augmenter = Augmenter(voices=tuple(train_audio[:: max(1, len(train_audio) // 200)]))
-    data = examples(train_clips, train_audio, fe, args.copies, augmenter, args.seed, args.jobs)
+    clips = clip_set(sources)
+    if args.holdout == "none":
+        holdout = []
+    else:
+        holdout = [s for s in args.holdout.split(",") if s] or splits.pick_holdout(clips, args.holdout_fraction,
+                                                                                    args.seed)
+    splits.split(clips, holdout)  # names an unknown held-out speaker
+    # Babble comes from the speakers `ser-validate` never holds out, so both share one feature cache.
+    from .crossval import speakers_holdout
+
+    quiet = set(holdout) or set(speakers_holdout(clips, args.holdout_fraction, args.seed))
+    clips, samples, data = prepare(clips, fe, args, quiet)
+    test = np.array([i for i, c in enumerate(clips) if c.speaker in set(holdout)], dtype=np.int64)
+    train = np.setdiff1d(np.arange(len(clips)), test)
+    log.info("%d training clips from %d speakers; %d held-out clips from %s", len(train),
+             len({clips[i].speaker for i in train}), len(test), ", ".join(holdout) or "nobody")
+    data = data.take(train)
     model = fit_model(data, fe, args)
-    names = sorted({name for name, _ in sources})
+    names = sorted({c.corpus for c in clips})
     training = {
         "command": "python -m training " + shlex.join(args.argv),
         "seed": args.seed,
         "corpora": names,
-        "licence": "; ".join(LICENCES[n] for n in names),
-        "train_speakers": splits.speakers(train_clips),
+        "licence": licence(names),
+        "train_speakers": sorted({clips[i].speaker for i in train}),
         "heldout_speakers": sorted(holdout),
-        "train_clips": len(train_clips),
+        "train_clips": len(train),
         "examples": len(data),
         "epochs": args.epochs,
         "parameters": model.count_params(),
     }
-    report.build(model, fe, data, test_clips, test_audio, training, args, started)
+    validation = json.loads(args.validation.read_text()) if args.validation else None
+    report.build(model, fe, data, [clips[i] for i in test], [samples[i] for i in test], training, args, started,
+                 validation)
     return 0

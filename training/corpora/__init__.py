@@ -21,6 +21,11 @@ class Clip:
     speaker: str
     """Unique across corpora: ``<corpus>:<id>``."""
 
+    @property
+    def corpus(self) -> str:
+        """The corpus's layout name, the speaker id's prefix."""
+        return self.speaker.partition(":")[0]
+
 
 def audio_files(root: Path) -> Iterator[Path]:
     """Yield the audio files under ``root`` in a stable order."""
@@ -30,13 +35,13 @@ def audio_files(root: Path) -> Iterator[Path]:
 
 
 def _loaders() -> dict[str, Callable[[Path], Iterator[Clip]]]:
-    from . import cremad, emodb, ravdess, savee, tess
+    from . import cremad, emodb, nemo, ravdess, savee, tess, turev
 
     return {"ravdess": ravdess.clips, "crema-d": cremad.clips, "tess": tess.clips, "savee": savee.clips,
-            "emodb": emodb.clips}
+            "emodb": emodb.clips, "nemo": nemo.clips, "turev-db": turev.clips}
 
 
-CORPORA = ("ravdess", "crema-d", "tess", "savee", "emodb")
+CORPORA = ("ravdess", "crema-d", "tess", "savee", "emodb", "nemo", "turev-db")
 
 
 def load(name: str, root: str | Path) -> list[Clip]:

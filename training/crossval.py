@@ -1,0 +1,117 @@
+"""``python -m training ser-validate``: leave-one-corpus-out and held-out-speaker validation of a recipe.
+
+Every fold trains the recipe afresh, quantizes it and scores the clips it never heard, per corpus
+over that corpus's own classes. The folds are:
+
+- ``speakers``: about a fifth of the speakers of every corpus (at least one) held out at once;
+- ``loco:<corpus>``: one whole corpus held out, the model trained on all the others.
+
+The features of all clips are computed once, with babble noise never drawn from a speaker the
+``speakers`` fold holds out, and shared by the folds. The report (JSON) is written after every
+fold; ``ser --validation REPORT`` copies it onto the shipped model's card. Each fold's int8 model
+and card are kept beside the report, so a test can re-derive its figures through the device path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import shlex
+import time
+from pathlib import Path
+
+import numpy as np
+
+from device.features import FrontEnd
+from device.model import EmotionModel
+
+from . import report, splits, train
+from .corpora import Clip
+
+log = logging.getLogger(__name__)
+
+
+def add_parser(sub) -> argparse.ArgumentParser:
+    p = sub.add_parser("ser-validate", help="validate the speech recipe: corpus held out, speakers held out",
+                       description=__doc__.splitlines()[0].split(": ", 1)[1])
+    train.add_recipe(p)
+    p.add_argument("--folds", default="speakers,loco",
+                   help="which folds: 'speakers', 'loco' (every corpus) or 'loco:NAME', comma-separated")
+    p.add_argument("--holdout-fraction", type=float, default=0.2, help="share of each corpus's speakers held out")
+    p.add_argument("--holdout", default="", help="the speakers fold's speakers, instead of a seeded draw")
+    p.add_argument("--out", type=Path, default=Path("models/validation/emotune-ser.validation.json"),
+                   help="the report to write; fold models and confusion pictures go beside it")
+    return p
+
+
+def speakers_holdout(clips: list[Clip], fraction: float, seed: int) -> list[str]:
+    """Return a seeded ``fraction`` of every corpus's speakers (at least one of each)."""
+    out: list[str] = []
+    for name in sorted({c.corpus for c in clips}):
+        out += splits.pick_holdout([c for c in clips if c.corpus == name], fraction, seed)
+    return sorted(out)
+
+
+def folds(spec: str, clips: list[Clip], holdout: list[str]) -> dict[str, set[str]]:
+    """Return ``{fold name: held-out speakers}`` for the ``--folds`` ``spec``."""
+    names = sorted({c.corpus for c in clips})
+    out: dict[str, set[str]] = {}
+    for item in (s.strip() for s in spec.split(",") if s.strip()):
+        if item == "speakers":
+            out["speakers"] = set(holdout)
+        elif item == "loco" or item.startswith("loco:"):
+            chosen = names if item == "loco" else [item.partition(":")[2]]
+            for name in chosen:
+                if name not in names:
+                    raise ValueError(f"--folds {item}: no corpus {name!r} among {', '.join(names)}")
+                out[f"loco-{name}"] = {c.speaker for c in clips if c.corpus == name}
+        else:
+            raise ValueError(f"--folds: unknown fold {item!r}; use speakers, loco or loco:NAME")
+    return out
+
+
+def summary(results: dict) -> dict:
+    """Return the headline figures: each left-out corpus's int8 UA, their mean and minimum."""
+    loco = {k.removeprefix("loco-"): v["corpora"][k.removeprefix("loco-")]["int8_clean"]["ua"]
+            for k, v in results.items() if k.startswith("loco-")}
+    out: dict = {}
+    if loco:
+        out["loco_int8_ua"] = loco
+        out["loco_mean_ua"] = round(float(np.mean(list(loco.values()))), 4)
+        out["loco_min_ua"] = round(float(min(loco.values())), 4)
+    if "speakers" in results:
+        out["speakers_int8_ua"] = {k: v["int8_clean"]["ua"] for k, v in results["speakers"]["corpora"].items()}
+    return out
+
+
+def main(args) -> int:
+    started = time.time()
+    fe = FrontEnd()
+    clips = train.clip_set(train.parse_corpora(args.corpus))
+    holdout = [s for s in args.holdout.split(",") if s] or speakers_holdout(clips, args.holdout_fraction, args.seed)
+    splits.split(clips, holdout)
+    clips, samples, data = train.prepare(clips, fe, args, set(holdout))
+    plan = folds(args.folds, clips, holdout)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    recipe = {k: getattr(args, k) for k in ("epochs", "copies", "width", "batch", "members", "mixup", "balance",
+                                            "seed")}
+    doc: dict = {"command": "python -m training " + shlex.join(args.argv), "recipe": recipe,
+                 "corpora": sorted({c.corpus for c in clips}), "folds": {}}
+    for n, (name, held) in enumerate(plan.items(), 1):
+        log.info("fold %d/%d %s: holding out %d speakers", n, len(plan), name, len(held))
+        test = np.array([i for i, c in enumerate(clips) if c.speaker in held], dtype=np.int64)
+        fold_data = data.take(np.setdiff1d(np.arange(len(clips)), test))
+        model = train.fit_model(fold_data, fe, args)
+        fold_card = out.with_name(f"{name}.json")
+        training = {"fold": name, "heldout_speakers": sorted(held), "examples": len(fold_data)}
+        int8 = EmotionModel(report.write_int8(model, fe, fold_data, fold_card, training))
+        result = report.score(model, int8, fe, [clips[i] for i in test], [samples[i] for i in test],
+                              args.noise_snr, fold_card.with_suffix(""))
+        doc["folds"][name] = {"heldout_speakers": sorted(held), "clips": len(test), **result}
+        doc["summary"] = summary(doc["folds"])
+        doc["minutes"] = round((time.time() - started) / 60, 1)
+        out.write_text(json.dumps(doc, indent=1) + "\n")
+        log.info("fold %s done; so far %s", name, json.dumps(doc["summary"]))
+    return 0
