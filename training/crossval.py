@@ -45,14 +45,6 @@ def add_parser(sub) -> argparse.ArgumentParser:
     return p
 
 
-def speakers_holdout(clips: list[Clip], fraction: float, seed: int) -> list[str]:
-    """Return a seeded ``fraction`` of every corpus's speakers (at least one of each)."""
-    out: list[str] = []
-    for name in sorted({c.corpus for c in clips}):
-        out += splits.pick_holdout([c for c in clips if c.corpus == name], fraction, seed)
-    return sorted(out)
-
-
 def folds(spec: str, clips: list[Clip], holdout: list[str]) -> dict[str, set[str]]:
     """Return ``{fold name: held-out speakers}`` for the ``--folds`` ``spec``."""
     names = sorted({c.corpus for c in clips})
@@ -89,7 +81,8 @@ def main(args) -> int:
     started = time.time()
     fe = FrontEnd()
     clips = train.clip_set(train.parse_corpora(args.corpus))
-    holdout = [s for s in args.holdout.split(",") if s] or speakers_holdout(clips, args.holdout_fraction, args.seed)
+    holdout = ([s for s in args.holdout.split(",") if s]
+               or splits.per_corpus_holdout(clips, args.holdout_fraction, args.seed))
     splits.split(clips, holdout)
     clips, samples, data = train.prepare(clips, fe, args, set(holdout))
     plan = folds(args.folds, clips, holdout)

@@ -19,6 +19,14 @@ def pick_holdout(clips: list[Clip], fraction: float, seed: int) -> list[str]:
     return sorted(random.Random(seed).sample(names, count))
 
 
+def per_corpus_holdout(clips: list[Clip], fraction: float, seed: int) -> list[str]:
+    """Return a seeded ``fraction`` of every corpus's speakers (at least one of each)."""
+    out: list[str] = []
+    for name in sorted({c.corpus for c in clips}):
+        out += pick_holdout([c for c in clips if c.corpus == name], fraction, seed)
+    return sorted(out)
+
+
 def split(clips: list[Clip], holdout: list[str]) -> tuple[list[Clip], list[Clip]]:
     """Return (train, test): the clips of speakers not in ``holdout``, and of those in it."""
     unknown = set(holdout) - set(speakers(clips))

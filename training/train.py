@@ -216,9 +216,7 @@ def main(args) -> int:
                                                                                     args.seed)
     splits.split(clips, holdout)  # names an unknown held-out speaker
     # Babble comes from the speakers `ser-validate` never holds out, so both share one feature cache.
-    from .crossval import speakers_holdout
-
-    quiet = set(holdout) or set(speakers_holdout(clips, args.holdout_fraction, args.seed))
+    quiet = set(holdout) or set(splits.per_corpus_holdout(clips, args.holdout_fraction, args.seed))
     clips, samples, data = prepare(clips, fe, args, quiet)
     test = np.array([i for i, c in enumerate(clips) if c.speaker in set(holdout)], dtype=np.int64)
     train = np.setdiff1d(np.arange(len(clips)), test)
