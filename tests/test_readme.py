@@ -1,0 +1,31 @@
+"""The README's table of contents lists every section, and every link inside it lands on a heading."""
+
+import re
+
+from conftest import REPO
+
+README = (REPO / "README.md").read_text()
+FENCES = re.compile(r"^```.*?^```", re.M | re.S)
+
+
+def anchor(heading: str) -> str:
+    """GitHub's anchor of a heading: lower case, punctuation dropped, spaces to hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def headings(levels: str = "#{2,4}") -> list[tuple[str, str]]:
+    text = FENCES.sub("", README)
+    return [(m[1], m[2]) for m in re.finditer(rf"^({levels}) (.+)$", text, re.M)]
+
+
+def test_every_link_to_a_section_lands_on_a_heading():
+    anchors = {anchor(title) for _, title in headings()}
+    links = set(re.findall(r"\]\(#([^)]+)\)", README))
+    assert links and not links - anchors, sorted(links - anchors)
+
+
+def test_the_contents_list_every_section_and_subsection_in_order():
+    contents = README.split("## Contents", 1)[1].split("\n## ", 1)[0]
+    listed = re.findall(r"\]\(#([^)]+)\)", contents)
+    expected = [anchor(title) for level, title in headings("#{2,3}") if title != "Contents"]
+    assert listed == expected
