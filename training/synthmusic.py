@@ -52,12 +52,6 @@ class Mood:
     notes_per_beat: float
     attack: float
     drums: bool
-    drive: float = 0.0
-    """Distortion of the chords and bass (tanh soft clipping at this gain; 0 is clean), as an
-    overdriven guitar: its dense odd harmonics make the spectrum loud, flat and unvarying."""
-    reverb: float = 0.3
-    """Level of the room's reverberation against the dry sound (a 1.2 s decay of filtered noise):
-    real recordings are never the bare, silent-between-notes tones of a synthesiser."""
 
 
 MOODS: dict[str, Mood] = {
@@ -66,7 +60,7 @@ MOODS: dict[str, Mood] = {
         Mood("happy", +1, +1, tempo=138, level_db=-12, minor=False, tonic=64, rolloff=1.0, notes_per_beat=2,
              attack=0.004, drums=True),
         Mood("angry", +1, -1, tempo=150, level_db=-12, minor=True, tonic=43, rolloff=2.6, notes_per_beat=2,
-             attack=0.004, drums=True, drive=12.0),
+             attack=0.004, drums=True),
         Mood("calm", -1, +1, tempo=66, level_db=-30, minor=False, tonic=64, rolloff=1.15, notes_per_beat=0.5,
              attack=0.08, drums=False),
         Mood("sad", -1, -1, tempo=58, level_db=-30, minor=True, tonic=45, rolloff=3.0, notes_per_beat=0.5,
@@ -164,18 +158,13 @@ def render(mood: Mood, seconds: float, rate: int, seed: int) -> np.ndarray:
     scale = MINOR_SCALE if mood.minor else MAJOR_SCALE
     tonic = mood.tonic + shift
     bars = int(np.ceil(seconds / (4 * beat)))
+    degree = 0  # the melody's place on the scale, counted in scale steps from the tonic
     for bar in range(bars):
         chord = progression(mood.minor)[bar % 4]
         t0 = bar * 4 * beat
         for offset in chord:
             add(tonic + offset, t0, 4 * beat, 0.25)
         add(tonic + chord[0] - 12, t0, 4 * beat, 0.5)
-    if mood.drive:
-        out = np.tanh(mood.drive * out / max(float(np.abs(out).max()), 1e-9)).astype(np.float32)
-    degree = 0  # the melody's place on the scale, counted in scale steps from the tonic
-    for bar in range(bars):
-        chord = progression(mood.minor)[bar % 4]
-        t0 = bar * 4 * beat
         step = 1.0 / mood.notes_per_beat
         for i in range(int(4 * mood.notes_per_beat)):
             if i % 2 == 0:  # on the beat a tone of the chord, which makes the key unmistakable
@@ -194,22 +183,9 @@ def render(mood: Mood, seconds: float, rate: int, seed: int) -> np.ndarray:
             at = int((b + 0.5) * beat * rate)
             out[at : at + len(hits["other"])] += hits["other"]
     out = out[:n]
-    if mood.reverb:
-        out = out + mood.reverb * room(out, rate, rng)
     level = mood.level_db + rng.uniform(-2, 2)
     out *= 10 ** (level / 20) / max(float(np.sqrt(np.mean(out**2))), 1e-9)
     return np.clip(out, -0.99, 0.99)
-
-
-def room(x: np.ndarray, rate: int, rng: np.random.Generator, decay: float = 1.2) -> np.ndarray:
-    """Return ``x`` reverberated: convolved with noise that falls by 60 dB in ``decay`` seconds,
-    low-passed a little (walls absorb the highs), at the level of ``x``."""
-    from scipy.signal import fftconvolve
-
-    t = np.arange(int(decay * rate)) / rate
-    response = np.convolve(rng.standard_normal(len(t)), np.ones(4) / 4, mode="same") * 10 ** (-3 * t / decay)
-    wet = fftconvolve(x, response.astype(np.float32), mode="full")[: len(x)]
-    return (wet * np.sqrt(np.mean(x**2)) / max(float(np.sqrt(np.mean(wet**2))), 1e-12)).astype(np.float32)
 
 
 def write(path: Path, samples: np.ndarray, rate: int, fmt: str) -> Path:
