@@ -52,18 +52,17 @@ def score(model, int8: EmotionModel, fe: FrontEnd, clips: list[Clip], audio: lis
         "clean": device_windows(audio, fe),
         f"white_{snr_db:g}db": device_windows([noisy(x, snr_db, i) for i, x in enumerate(audio)], fe),
     }
-    corpora = sorted({c.corpus for c in clips})
-    out: dict = {"corpora": {name: {} for name in corpora}}
+    rows = {name: [i for i, c in enumerate(clips) if c.corpus == name] for name in sorted({c.corpus for c in clips})}
+    out: dict = {"corpora": {name: {} for name in rows}}
     for condition, windows in conditions.items():
         for kind, scorer in (("float", float_scorer(model)), ("int8", int8.scores)):
             scores = [None if w is None else scorer(w) for w in windows]
             key = f"{kind}_{condition}"
             out[key] = evaluate.metrics(truth, evaluate.predict(lambda s: s, scores), LABELS)
             log.info(evaluate.summary(f"{kind} {condition}", out[key]))
-            for name in corpora:
-                rows = [i for i, c in enumerate(clips) if c.corpus == name]
-                classes = sorted(set(truth[rows]))
-                m = evaluate.metrics(truth[rows], evaluate.predict(lambda s: s, [scores[i] for i in rows], classes),
+            for name, mine in rows.items():
+                classes = sorted(set(truth[mine]))
+                m = evaluate.metrics(truth[mine], evaluate.predict(lambda s: s, [scores[i] for i in mine], classes),
                                      LABELS)
                 out["corpora"][name][key] = m
                 if kind == "int8" and pictures is not None:
