@@ -68,36 +68,62 @@ def load() -> float:
     return os.getloadavg()[0]
 
 
-def run(library: Path, out: Path, jobs: int) -> tuple[float, float, int]:
-    """Run the command once; return its wall and CPU time (s, all its processes) and how many tracks
-    it analysed (not from the cache)."""
+def tree_rss(pid: int) -> int:
+    """Return the resident memory (bytes) of process ``pid`` and all its descendants, from /proc."""
+    parent: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # the process ended meanwhile
+        parent[int(stat.parent.name)] = int(fields[1])
+        rss[int(stat.parent.name)] = int(fields[21]) * resource.getpagesize()
+    tree, grown = {pid}, True
+    while grown:
+        more = {p for p, pp in parent.items() if pp in tree} - tree
+        tree |= more
+        grown = bool(more)
+    return sum(rss.get(p, 0) for p in tree)
+
+
+def run(library: Path, out: Path, jobs: int) -> tuple[float, float, int, int]:
+    """Run the command once; return its wall and CPU time (s, all its processes), how many tracks
+    it analysed (not from the cache) and the peak resident memory of all its processes together
+    (bytes, sampled every 50 ms)."""
     command = [sys.executable, "-m", "training", "playlists", "--library", str(library), "--out", str(out),
                "--jobs", str(jobs)]
     start, cpu = time.perf_counter(), children_cpu()
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = 0
+    while process.poll() is None:
+        peak = max(peak, tree_rss(process.pid))
+        time.sleep(0.05)
+    stdout, stderr = process.communicate()
     seconds, cpu = time.perf_counter() - start, children_cpu() - cpu
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
-    fresh = re.search(r"\((\d+) analysed now", done.stdout)
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{stderr[-3000:]}")
+    fresh = re.search(r"\((\d+) analysed now", stdout)
     if fresh is None:
-        raise SystemExit(f"no summary in the output:\n{done.stdout[-2000:]}")
-    return seconds, cpu, int(fresh.group(1))
+        raise SystemExit(f"no summary in the output:\n{stdout[-2000:]}")
+    return seconds, cpu, int(fresh.group(1)), peak
 
 
-def cold_and_warm(library: Path, out: Path, jobs: int, count: int) -> tuple[float, float, float, float]:
-    """Return wall and CPU times (s) of a cold run and of an unchanged re-run of ``library``."""
+def cold_and_warm(library: Path, out: Path, jobs: int, count: int) -> tuple[float, float, float, float, int]:
+    """Return wall and CPU times (s) of a cold run and of an unchanged re-run of ``library``, and the
+    cold run's peak memory (bytes, all processes)."""
     shutil.rmtree(out, ignore_errors=True)
-    cold, cold_cpu, fresh = run(library, out, jobs)
+    cold, cold_cpu, fresh, peak = run(library, out, jobs)
     if fresh != count:
         raise SystemExit(f"cold run analysed {fresh} of {count} tracks")
     before = load()
-    warm, warm_cpu, fresh = run(library, out, jobs)
+    warm, warm_cpu, fresh, _ = run(library, out, jobs)
     if fresh != 0:
         raise SystemExit(f"the unchanged re-run analysed {fresh} tracks instead of none")
     print(f"{count} tracks: cold {cold:.1f} s wall, {cold_cpu:.1f} s CPU ({60 * count / cold:.0f} tracks/min, "
-          f"{cold_cpu / count:.3f} CPU s/track); warm {warm:.2f} s wall, {warm_cpu:.2f} s CPU; "
-          f"load average {before:.1f}", flush=True)
-    return cold, cold_cpu, warm, warm_cpu
+          f"{cold_cpu / count:.3f} CPU s/track, peak RSS {peak / 2**20:.0f} MB); warm {warm:.2f} s wall, "
+          f"{warm_cpu:.2f} s CPU; load average {before:.1f}", flush=True)
+    return cold, cold_cpu, warm, warm_cpu, peak
 
 
 def main() -> int:
@@ -113,16 +139,18 @@ def main() -> int:
     make_library(library, tracks_per_mood=max(1, args.tracks // 4), seconds=180.0, formats=FORMATS, rates=RATES,
                  jobs=args.jobs)
     count = 4 * max(1, args.tracks // 4)
-    cold, cold_cpu, warm, _ = cold_and_warm(library, OUT / "playlists", args.jobs, count)
+    cold, cold_cpu, warm, _, peak = cold_and_warm(library, OUT / "playlists", args.jobs, count)
     where = f"{count} tracks of 3 min, FLAC/Ogg/MP3, {args.jobs} jobs on {cores} cores"
     rows = [
         results.row("playlists: cold analysis", f"{60 * count / cold:.0f} tracks/min wall ({where}; "
-                    f"{cold_cpu / count:.2f} CPU s per track)", ">= 100 tracks/min on 2 cores", COMMAND),
+                    f"{cold_cpu / count:.2f} CPU s per track)", ">= 300 tracks/min on 2 cores", COMMAND),
+        results.row("playlists: peak memory of the analysis (RSS, all processes)",
+                    f"{peak / 2**20:.0f} MB ({args.jobs} jobs)", "<= 1 GB", COMMAND),
         results.row(f"playlists: unchanged re-run, {count} tracks", f"{warm:.1f} s", "-", COMMAND),
     ]
     if args.big:
         big = linked_library(library, OUT / f"library-{args.big}", args.big)
-        cold, cold_cpu, warm, warm_cpu = cold_and_warm(big, OUT / f"playlists-{args.big}", args.jobs, args.big)
+        cold, cold_cpu, warm, warm_cpu, _ = cold_and_warm(big, OUT / f"playlists-{args.big}", args.jobs, args.big)
         rows += [
             results.row(f"playlists: cold, {args.big} tracks", f"{cold / 60:.1f} min wall ({60 * args.big / cold:.0f} "
                         f"tracks/min, {args.jobs} jobs on {cores} cores)", "<= 10 min on 2 cores", COMMAND),

@@ -11,12 +11,15 @@ from hypothesis import strategies as st
 
 from training.cluster import (
     AROUSAL,
+    MOOD_WEIGHTS,
+    TIMBRE_FEATURES,
     VALENCE,
     ClusterSettings,
     choose_k,
     cluster,
     columns,
     design,
+    formula_place,
     name_for,
     unique_names,
     zscores,
@@ -41,7 +44,8 @@ def track(loudness: float, tempo: float, onsets: float, mode: float, brightness:
         onset_rate=onsets + jitter(0.1), centroid_hz=500 + 4000 * brightness + jitter(30.0),
         brightness=brightness + jitter(0.005), flatness=0.01 + abs(jitter(0.002)), mode=mode + jitter(0.03),
         key="C major" if mode > 0 else "A minor",
-        mfcc_mean=tuple(loudness / 3 + jitter(0.5) for _ in range(13)), mfcc_std=(1.0,) * 13)
+        mfcc_mean=tuple(loudness / 3 + jitter(0.5) for _ in range(13)), mfcc_std=(1.0,) * 13,
+        mfcc_delta_std=(0.5,) * 13, contrast_mean=(20.0,) * 7, contrast_std=(5.0,) * 7)
 
 
 def quadrant_library(per_quadrant: int = 12, seed: int = 0) -> tuple[list[TrackFeatures], list[str]]:
@@ -102,12 +106,12 @@ def test_zscores_of_a_constant_column_are_zero():
     assert zscores(np.array([1.0, 3.0])) == pytest.approx([-1.0, 1.0])
 
 
-def test_design_weights_the_mood_cues_above_the_timbre():
+def test_design_weights_the_mood_above_the_timbre():
     features, _ = quadrant_library(3)
-    x = design(columns(features))
+    x = design(columns(features), *formula_place(features))
     spread = x.std(axis=0)
-    assert spread[:6] == pytest.approx(np.ones(6))  # loudness, tempo, onsets, centroid, brightness, mode
-    assert spread[6:] == pytest.approx(np.full(6, 0.5))
+    assert spread[:2] == pytest.approx([MOOD_WEIGHTS["arousal"], MOOD_WEIGHTS["valence"]])
+    assert spread[2:] == pytest.approx(np.full(len(TIMBRE_FEATURES), 0.5))
 
 
 @pytest.mark.parametrize(("arousal", "valence", "name"), [
@@ -125,7 +129,7 @@ def test_repeated_names_are_numbered_most_positive_first():
 
 def test_too_few_tracks_for_a_choice_make_one_cluster():
     features, _ = quadrant_library(1)
-    assert choose_k(design(columns(features[:2])), ClusterSettings()) == (1, {})
+    assert choose_k(design(columns(features[:2]), *formula_place(features[:2])), ClusterSettings()) == (1, {})
     assert len(cluster(features[:1]).clusters) == 1
 
 

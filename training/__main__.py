@@ -1,4 +1,4 @@
-"""Command line of the workstation: ``python -m training {ser,ser-validate,playlists}``."""
+"""Command line of the workstation: ``python -m training {ser,ser-validate,playlists,music-model}``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-COMMANDS = {"ser": "train", "ser-validate": "crossval", "playlists": "playlists"}
+COMMANDS = {"ser": "train", "ser-validate": "crossval", "playlists": "playlists", "music-model": "music_train"}
 """Each subcommand and the module (in this package) whose ``add_parser`` and ``main`` it is.
 
 Only the module of the command given is imported: ``playlists`` then runs without TensorFlow, which

@@ -207,7 +207,7 @@ class FeatureCache:
         return None
 
     def put(self, track: Track, entry: dict) -> None:
-        self.entries[track.path] = {"size": track.size, "mtime_ns": track.mtime_ns, **entry}
+        self.entries[track.path] = {**entry, "size": track.size, "mtime_ns": track.mtime_ns}
 
     def save(self, keep: list[Track]) -> Path:
         """Write the entries of the tracks in ``keep`` (others are gone from the library); return the path."""

@@ -3,7 +3,12 @@
 ::
 
     python -m training playlists --library ~/Music --out build/playlists [--clusters K|auto]
-                                 [--strategy lift|match] [--jobs N]
+                                 [--strategy lift|match] [--jobs N] [--model FILE|none] [--write-tags]
+
+Every track is placed on the arousal/valence plane by the music mood model
+(:mod:`training.music_model`, ``models/emotune-music.json``): an absolute place, learnt from
+listeners. Without the model file (or with ``--model none``) the fallback formulas of
+:mod:`training.cluster` place tracks relative to the library, with a warning.
 
 writes, into ``--out`` (MPD's ``playlist_directory``; ``--library`` is its ``music_directory``):
 
@@ -33,9 +38,10 @@ from tqdm import tqdm
 
 from device.errors import AudioError
 
-from . import moodmap
-from .cluster import Clustering, ClusterSettings, cluster, columns
+from . import moodmap, music_model
+from .cluster import Clustering, ClusterSettings, cluster, columns, formula_place
 from .library import AUDIO_SUFFIXES, ExcerptSettings, FeatureCache, Track, find_tracks, read_excerpt, read_tags
+from .music4q import QUADRANT_MOODS, quadrant
 from .track_features import AnalysisSettings, TrackFeatures, analyse
 
 log = logging.getLogger(__name__)
@@ -55,6 +61,10 @@ class Settings:
     jobs: int = 1
     cache: Path | None = None
     """Feature cache file; None means ``out / features-cache.json``."""
+    model: Path | None = music_model.DEFAULT_MODEL
+    """The music mood model; None places tracks by the fallback formulas."""
+    write_tags: bool = False
+    """Store each track's arousal, valence and quadrant in its tags (:mod:`training.tags`)."""
     clusters: ClusterSettings = field(default_factory=ClusterSettings)
     analysis: AnalysisSettings = field(default_factory=AnalysisSettings)
     excerpt: ExcerptSettings = field(default_factory=ExcerptSettings)
@@ -62,6 +72,10 @@ class Settings:
     @property
     def cache_path(self) -> Path:
         return self.cache or self.out / CACHE_NAME
+
+    @property
+    def cache_version(self) -> str:
+        return self.analysis.key() + f":excerpt={self.excerpt}"
 
 
 @dataclass
@@ -97,6 +111,11 @@ def seconds_arg(text: str) -> float:
     return value
 
 
+def model_arg(text: str) -> Path | None:
+    """Parse ``--model``: a model file, or ``none`` for the fallback formulas."""
+    return None if text == "none" else Path(text)
+
+
 def add_parser(sub) -> argparse.ArgumentParser:
     p = sub.add_parser("playlists", help="build mood playlists for MPD from a music library",
                        description=__doc__.splitlines()[0].split(": ", 1)[1])
@@ -110,13 +129,17 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--cache", type=Path, default=None, help=f"feature cache file (default OUT/{CACHE_NAME})")
     p.add_argument("--excerpt", type=seconds_arg, default=ExcerptSettings.seconds,
                    help="seconds analysed per track, from its middle (default %(default)s)")
+    p.add_argument("--model", type=model_arg, default=music_model.DEFAULT_MODEL, metavar="FILE|none",
+                   help="music mood model placing the tracks; 'none': the fallback formulas (default %(default)s)")
+    p.add_argument("--write-tags", action="store_true",
+                   help="store each track's arousal, valence and quadrant in its tags (audio untouched)")
     return p
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
     return Settings(library=args.library, out=args.out, strategy=args.strategy, jobs=max(1, args.jobs),
                     cache=args.cache, clusters=ClusterSettings(clusters=args.clusters),
-                    excerpt=ExcerptSettings(seconds=args.excerpt))
+                    excerpt=ExcerptSettings(seconds=args.excerpt), model=args.model, write_tags=args.write_tags)
 
 
 def analyse_track(root: Path, analysis: AnalysisSettings, excerpt: ExcerptSettings, track: Track) -> dict:
@@ -158,7 +181,7 @@ def analyse_library(settings: Settings) -> Analysed:
     if not tracks:
         raise ValueError(f"no audio files in {settings.library} (looked for "
                          f"{', '.join(sorted(AUDIO_SUFFIXES))} in it and below)")
-    cache = FeatureCache(settings.cache_path, settings.analysis.key() + f":excerpt={settings.excerpt}")
+    cache = FeatureCache(settings.cache_path, settings.cache_version)
     todo = [t for t in tracks if cache.get(t) is None]
     log.info("%d audio files in %s: %d to analyse, %d unchanged since the last run", len(tracks),
              settings.library, len(todo), len(tracks) - len(todo))
@@ -177,6 +200,38 @@ def analyse_library(settings: Settings) -> Analysed:
         out.features.append(TrackFeatures.from_dict(entry["features"]))
         out.tags.append(entry.get("tags", {}))
     return out
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Each track's place on the plane and what placed it."""
+
+    arousal: np.ndarray
+    valence: np.ndarray
+    by: dict
+    """For ``playlists.json``: ``{"method": "model", "model": path, "scale": ...}`` or the formulas'."""
+
+
+def place(settings: Settings, features: list[TrackFeatures]) -> Placement:
+    """Return the tracks placed by the model, or by the fallback formulas when there is none.
+
+    Raises ``ValueError`` naming the model file if it exists but is not a model of these features.
+    """
+    reason = "--model none"
+    if settings.model is not None:
+        try:
+            model = music_model.load(settings.model, settings.analysis)
+        except FileNotFoundError:
+            reason = f"no model at {settings.model}"
+        else:
+            arousal, valence = model.place(features)
+            return Placement(arousal, valence, {"method": "model", "model": str(settings.model),
+                                                "scale": "absolute (learnt from listeners)"})
+        log.warning("%s: placing tracks by the fallback formulas, relative to this library "
+                    "(train the model with `python -m training music-model`)", reason)
+    arousal, valence = formula_place(features)
+    return Placement(arousal, valence, {"method": "formulas", "reason": reason,
+                                        "scale": "relative to this library (z-scores)"})
 
 
 def m3u(paths: list[str], tags: list[dict]) -> str:
@@ -201,7 +256,8 @@ def emotion_place(point: moodmap.Point) -> dict:
             "target": {"arousal": round(goal.arousal, 4), "valence": round(goal.valence, 4)}}
 
 
-def contract(settings: Settings, data: Analysed, result: Clustering, emotions: dict[str, list[str]]) -> dict:
+def contract(settings: Settings, data: Analysed, result: Clustering, emotions: dict[str, list[str]],
+             placed_by: dict) -> dict:
     """Return the content of ``playlists.json``: playlists, emotions, and how they were made."""
     cols = columns(data.features)
     playlist_of = {i: c.name for c in result.clusters for i in c.members}
@@ -217,6 +273,7 @@ def contract(settings: Settings, data: Analysed, result: Clustering, emotions: d
         ],
         "emotions": emotions,
         "emotion_places": {e: emotion_place(p) for e, p in moodmap.EMOTIONS.items()},
+        "placement": placed_by,
         "clustering": {
             "k": len(result.clusters),
             "chosen_by": "silhouette" if result.silhouettes else "--clusters",
@@ -224,12 +281,20 @@ def contract(settings: Settings, data: Analysed, result: Clustering, emotions: d
         },
         "tracks": [
             {"path": t.path, "playlist": playlist_of[i], "arousal": round(float(result.arousal[i]), 4),
-             "valence": round(float(result.valence[i]), 4), "key": f.key, "tempo_bpm": round(f.tempo_bpm, 1),
+             "valence": round(float(result.valence[i]), 4),
+             "quadrant": quadrant_name(float(result.arousal[i]), float(result.valence[i])), "key": f.key,
+             "tempo_bpm": round(f.tempo_bpm, 1),
              **{k: v for k, v in data.tags[i].items() if k in ("artist", "title", "album")}}
             for i, (t, f) in enumerate(zip(data.tracks, data.features, strict=True))
         ],
         "skipped": [{"path": p, "reason": r} for p, r in data.skipped],
     }
+
+
+def quadrant_name(arousal: float, valence: float) -> str:
+    """Return the quadrant of a place with its word, e.g. ``Q2 angry``."""
+    q = quadrant(arousal, valence)
+    return f"{q} {QUADRANT_MOODS[q]}"
 
 
 def remove_stale(out: Path, keep: set[str]) -> None:
@@ -244,10 +309,11 @@ def remove_stale(out: Path, keep: set[str]) -> None:
             (out / name).unlink(missing_ok=True)
 
 
-def write(settings: Settings, data: Analysed, result: Clustering, emotions: dict[str, list[str]]) -> dict:
+def write(settings: Settings, data: Analysed, result: Clustering, emotions: dict[str, list[str]],
+          placed_by: dict) -> dict:
     """Write the M3U files, ``playlists.json`` and ``playlists.png`` into ``settings.out``; return the JSON."""
     settings.out.mkdir(parents=True, exist_ok=True)
-    doc = contract(settings, data, result, emotions)
+    doc = contract(settings, data, result, emotions, placed_by)
     remove_stale(settings.out, {p["file"] for p in doc["playlists"]})
     for c in result.clusters:
         (settings.out / f"{c.name}.m3u").write_text(
@@ -280,11 +346,38 @@ def build(settings: Settings) -> dict:
         print("\n".join(f"  {p}: {r}" for p, r in data.skipped))
         raise ValueError(f"none of the {len(data.skipped)} audio files in {settings.library} could be decoded "
                          "(listed above)")
-    result = cluster(data.features, settings.clusters)
+    placement = place(settings, data.features)
+    result = cluster(data.features, settings.clusters, (placement.arousal, placement.valence))
     emotions = moodmap.emotion_map(result.clusters, settings.strategy)
-    doc = write(settings, data, result, emotions)
+    doc = write(settings, data, result, emotions, placement.by)
     print(report(doc, data, settings.out))
+    if settings.write_tags:
+        print(tag_tracks(settings, data, doc["tracks"]))
     return doc
+
+
+def tag_tracks(settings: Settings, data: Analysed, placed: list[dict]) -> str:
+    """Write each track's mood into its tags; keep its cache entry valid (the audio is unchanged).
+
+    Return a line saying how many files were tagged, and which could not be.
+    """
+    from . import tags
+
+    cache = FeatureCache(settings.cache_path, settings.cache_version)
+    changed, failed = 0, []
+    for track, entry in zip(data.tracks, placed, strict=True):
+        path = settings.library / track.path
+        try:
+            if not tags.write_mood(path, tags.mood_tags(entry["arousal"], entry["valence"], entry["quadrant"])):
+                continue
+        except ValueError as exc:
+            failed.append(str(exc))
+            continue
+        changed += 1
+        stat = path.stat()
+        cache.put(Track(track.path, stat.st_size, stat.st_mtime_ns), cache.entries[track.path])
+    cache.save(find_tracks(settings.library))
+    return "\n".join([f"mood tags written to {changed} of {len(data.tracks)} files"] + [f"  {f}" for f in failed])
 
 
 def main(args: argparse.Namespace) -> int:

@@ -52,6 +52,12 @@ class Mood:
     notes_per_beat: float
     attack: float
     drums: bool
+    drive: float = 0.0
+    """Distortion of the chords and bass (tanh soft clipping at this gain; 0 is clean), as an
+    overdriven guitar: its dense odd harmonics make the spectrum loud, flat and unvarying."""
+    reverb: float = 0.3
+    """Level of the room's reverberation against the dry sound (a 1.2 s decay of filtered noise):
+    real recordings are never the bare, silent-between-notes tones of a synthesiser."""
 
 
 MOODS: dict[str, Mood] = {
@@ -60,7 +66,7 @@ MOODS: dict[str, Mood] = {
         Mood("happy", +1, +1, tempo=138, level_db=-12, minor=False, tonic=64, rolloff=1.0, notes_per_beat=2,
              attack=0.004, drums=True),
         Mood("angry", +1, -1, tempo=150, level_db=-12, minor=True, tonic=43, rolloff=2.6, notes_per_beat=2,
-             attack=0.004, drums=True),
+             attack=0.004, drums=True, drive=12.0),
         Mood("calm", -1, +1, tempo=66, level_db=-30, minor=False, tonic=64, rolloff=1.15, notes_per_beat=0.5,
              attack=0.08, drums=False),
         Mood("sad", -1, -1, tempo=58, level_db=-30, minor=True, tonic=45, rolloff=3.0, notes_per_beat=0.5,
@@ -90,6 +96,8 @@ class SynthTrack:
     format: str
     rate: int
     seconds: float
+    number: int = 0
+    """Its number among the tracks of its mood (the ``NN`` of ``mood-NN``)."""
 
 
 def midi_hz(note: float) -> float:
@@ -158,13 +166,18 @@ def render(mood: Mood, seconds: float, rate: int, seed: int) -> np.ndarray:
     scale = MINOR_SCALE if mood.minor else MAJOR_SCALE
     tonic = mood.tonic + shift
     bars = int(np.ceil(seconds / (4 * beat)))
-    degree = 0  # the melody's place on the scale, counted in scale steps from the tonic
     for bar in range(bars):
         chord = progression(mood.minor)[bar % 4]
         t0 = bar * 4 * beat
         for offset in chord:
             add(tonic + offset, t0, 4 * beat, 0.25)
         add(tonic + chord[0] - 12, t0, 4 * beat, 0.5)
+    if mood.drive:
+        out = np.tanh(mood.drive * out / max(float(np.abs(out).max()), 1e-9)).astype(np.float32)
+    degree = 0  # the melody's place on the scale, counted in scale steps from the tonic
+    for bar in range(bars):
+        chord = progression(mood.minor)[bar % 4]
+        t0 = bar * 4 * beat
         step = 1.0 / mood.notes_per_beat
         for i in range(int(4 * mood.notes_per_beat)):
             if i % 2 == 0:  # on the beat a tone of the chord, which makes the key unmistakable
@@ -183,9 +196,22 @@ def render(mood: Mood, seconds: float, rate: int, seed: int) -> np.ndarray:
             at = int((b + 0.5) * beat * rate)
             out[at : at + len(hits["other"])] += hits["other"]
     out = out[:n]
+    if mood.reverb:
+        out = out + mood.reverb * room(out, rate, rng)
     level = mood.level_db + rng.uniform(-2, 2)
     out *= 10 ** (level / 20) / max(float(np.sqrt(np.mean(out**2))), 1e-9)
     return np.clip(out, -0.99, 0.99)
+
+
+def room(x: np.ndarray, rate: int, rng: np.random.Generator, decay: float = 1.2) -> np.ndarray:
+    """Return ``x`` reverberated: convolved with noise that falls by 60 dB in ``decay`` seconds,
+    low-passed a little (walls absorb the highs), at the level of ``x``."""
+    from scipy.signal import fftconvolve
+
+    t = np.arange(int(decay * rate)) / rate
+    response = np.convolve(rng.standard_normal(len(t)), np.ones(4) / 4, mode="same") * 10 ** (-3 * t / decay)
+    wet = fftconvolve(x, response.astype(np.float32), mode="full")[: len(x)]
+    return (wet * np.sqrt(np.mean(x**2)) / max(float(np.sqrt(np.mean(wet**2))), 1e-12)).astype(np.float32)
 
 
 def write(path: Path, samples: np.ndarray, rate: int, fmt: str) -> Path:
@@ -241,7 +267,7 @@ def plan(tracks_per_mood: int, seconds: float, formats: tuple[str, ...], rates: 
     for mood in moods:
         for i in range(tracks_per_mood):
             fmt, rate = formats[i % len(formats)], rates[i % len(rates)]
-            out.append(SynthTrack(f"{mood}/{mood}-{i:02d}.{fmt}", mood, fmt, rate, seconds))
+            out.append(SynthTrack(f"{mood}/{mood}-{i:02d}.{fmt}", mood, fmt, rate, seconds, i))
     return out
 
 
@@ -252,7 +278,8 @@ def make_library(root: str | Path, tracks_per_mood: int = 3, seconds: float = 20
     """Write a library of ``tracks_per_mood`` tracks per mood under ``root``; return what it wrote.
 
     Track ``i`` of a mood is in ``formats[i % len(formats)]`` at ``rates[i % len(rates)]`` Hz
-    (Opus always at 48 kHz). An existing file is left as it is, so a second call is instant.
+    (Opus always at 48 kHz). An existing file is left as it is, so a second call is instant, and
+    one asking for more tracks per mood only adds the new ones.
     ``jobs`` > 1 renders and encodes in that many processes.
     """
     root = Path(root)
@@ -260,7 +287,9 @@ def make_library(root: str | Path, tracks_per_mood: int = 3, seconds: float = 20
     if unknown:
         raise ValueError(f"unknown format or mood {unknown}; formats: {list(FORMATS)}, moods: {list(MOODS)}")
     tracks = plan(tracks_per_mood, seconds, formats, rates, moods)
-    todo = [(root, t, seed * 100003 + i, channels) for i, t in enumerate(tracks) if not (root / t.path).exists()]
+    # A track's seed depends only on its mood and number, so a bigger library extends a smaller one.
+    todo = [(root, t, seed * 100003 + list(MOODS).index(t.mood) * 1009 + t.number, channels)
+            for t in tracks if not (root / t.path).exists()]
     if jobs > 1 and len(todo) > 1:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
             pool.map(_make, todo, chunksize=1)

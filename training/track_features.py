@@ -19,7 +19,17 @@ mode            Krumhansl-Schmuckler on the chroma of spectral peaks: best major
                 correlation minus best minor
 key             the best-correlated key, e.g. "A minor" (for people, not clustering)
 mfcc_mean/std   13 mel-frequency cepstral coefficients, mean and deviation over frames
+mfcc_delta_std  deviation of the MFCCs' frame-to-frame change (regression over ±2 frames)
+contrast_mean   spectral contrast per octave band (below 200 Hz, 200-400, ... 3.2-6.4k,  dB
+/std            6.4-8 kHz): level of the band's loudest 2 % of bins over its quietest
+                2 % (Jiang et al. 2002, as librosa's ``spectral_contrast``), mean and
+                deviation over loud frames
 =============== ======================================================================== ========
+
+Contrast and the MFCCs' spread tell the sustained, noisy spectrum of distorted, shouted music
+(low contrast, little change) from the clear peaks of tonal, articulated music: on real songs
+they carry most of what separates joyful from angry energetic music (see
+:mod:`training.music_model`).
 
 ::
 
@@ -40,7 +50,7 @@ from scipy.ndimage import maximum_filter1d, median_filter, uniform_filter1d
 
 from device.errors import AudioError
 
-FEATURES_VERSION = 4
+FEATURES_VERSION = 6
 """Bump when a change here alters the numbers: cached features of older versions are recomputed."""
 
 PITCH_CLASSES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
@@ -67,6 +77,16 @@ class AnalysisSettings:
     """How far a spectral peak must stand above its neighbourhood (±20 bins, ±54 Hz, geometric mean)
     to count as a tone for chroma; drums and noise, whose energy is spread out, do not."""
     brightness_cutoff: float = 1500.0
+    band_limit: float = 8000.0
+    """Spectral features (centroid, brightness, flatness, contrast) look only below this: files
+    sampled at 16 kHz and low-bitrate MP3s hold nothing above it, and their music is the same."""
+    contrast_edges: tuple[float, ...] = (200.0, 400.0, 800.0, 1600.0, 3200.0, 6400.0)
+    """Borders (Hz) of the spectral-contrast bands; below the first and from the last to
+    ``band_limit`` are bands too."""
+    contrast_quantile: float = 0.02
+    """Share of a band's bins that make its peak and its valley."""
+    delta_width: int = 2
+    """Frames each side in the MFCC delta regression."""
     tempo_range: tuple[float, float] = (55.0, 200.0)
     tempo_prior: float = 120.0
     """Centre of the log-normal preference among candidate tempi (one octave wide), as in librosa."""
@@ -95,6 +115,9 @@ class TrackFeatures:
     key: str
     mfcc_mean: tuple[float, ...]
     mfcc_std: tuple[float, ...]
+    mfcc_delta_std: tuple[float, ...]
+    contrast_mean: tuple[float, ...]
+    contrast_std: tuple[float, ...]
 
     def to_dict(self) -> dict:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()}
@@ -186,6 +209,31 @@ def tempo(envelope: np.ndarray, fps: float, settings: AnalysisSettings) -> float
     return float(np.clip(60 * fps / lag, lo, hi))
 
 
+def deltas(x: np.ndarray, width: int) -> np.ndarray:
+    """Return the per-frame slope of each column of ``x`` (frames, coefficients): a least-squares
+    regression over ``width`` frames each side, edges repeated (HTK's deltas)."""
+    padded = np.pad(x, ((width, width), (0, 0)), mode="edge")
+    n = len(x)
+    slope = sum(k * (padded[width + k : width + k + n] - padded[width - k : width - k + n])
+                for k in range(1, width + 1))
+    return slope / (2 * sum(k * k for k in range(1, width + 1)))
+
+
+def spectral_contrast(power: np.ndarray, freqs: np.ndarray, edges: tuple[float, ...],
+                      quantile: float) -> np.ndarray:
+    """Return (frames, len(edges) + 1) contrast in dB: per band, the mean power of its loudest
+    ``quantile`` of bins over that of its quietest."""
+    bounds = (0.0, *edges, float("inf"))  # the last band ends where ``freqs`` do
+    out = np.empty((len(power), len(bounds) - 1), dtype=np.float32)
+    for b, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+        band = power[:, (freqs >= lo) & (freqs < hi)]
+        m = max(1, int(round(quantile * band.shape[1])))
+        ordered = np.partition(band, (m - 1, band.shape[1] - m), axis=1)
+        peak, valley = ordered[:, -m:].mean(axis=1), ordered[:, :m].mean(axis=1)
+        out[:, b] = 10 * np.log10((peak + 1e-12) / (valley + 1e-12))
+    return out
+
+
 def tonal_peaks(power: np.ndarray, peak_db: float, width: int = 41) -> np.ndarray:
     """Return ``power`` (frames, bins) with all but its tonal peaks zeroed.
 
@@ -243,14 +291,16 @@ def analyse(samples: np.ndarray, settings: AnalysisSettings = AnalysisSettings()
         raise AudioError(f"the excerpt is silent (below {s.silence_db:g} dBFS throughout)")
     power = power_spectrum(x, s.frame, s.hop)[: len(levels)]
     freqs = np.fft.rfftfreq(s.frame, 1 / s.rate).astype(np.float32)
+    power, freqs = power[:, freqs < s.band_limit], freqs[freqs < s.band_limit]
     total = power.sum(axis=1) + 1e-20
-    mel = power @ mel_filters(s.mels, s.frame, s.rate).T
+    mel = power @ mel_filters(s.mels, s.frame, s.rate, high=s.band_limit)[:, : len(freqs)].T
     mel_db = 10 * np.log10(np.maximum(mel, mel.max() * 1e-8 + 1e-20))
     cepstrum = dct(np.log(np.maximum(mel, 1e-10)), type=2, norm="ortho", axis=1)[loud, : s.mfccs]
     envelope = onset_envelope(mel_db)
     fps = s.rate / s.hop
     key, mode = key_and_mode(chroma(x, s))
     geometric = np.exp(np.log(power[loud] + 1e-20).mean(axis=1))
+    contrast = spectral_contrast(power[loud], freqs, s.contrast_edges, s.contrast_quantile)
     return TrackFeatures(
         loudness_db=float(10 * np.log10(max(float(np.mean(x.astype(np.float64) ** 2)), 1e-12))),
         dynamics_db=float(np.percentile(levels[loud], 95) - np.percentile(levels[loud], 10)),
@@ -263,4 +313,7 @@ def analyse(samples: np.ndarray, settings: AnalysisSettings = AnalysisSettings()
         key=key,
         mfcc_mean=tuple(float(v) for v in cepstrum.mean(axis=0)),
         mfcc_std=tuple(float(v) for v in cepstrum.std(axis=0)),
+        mfcc_delta_std=tuple(float(v) for v in deltas(cepstrum, s.delta_width).std(axis=0)),
+        contrast_mean=tuple(float(v) for v in contrast.mean(axis=0)),
+        contrast_std=tuple(float(v) for v in contrast.std(axis=0)),
     )
