@@ -23,18 +23,23 @@ def _unit(x, conv, filters: int, stride: int):
 
 
 def ds_cnn(frames: int, bands: int, classes: int, width: float = 1.0, dropout: float = 0.3,
-           name: str = "emotune_ds_cnn") -> keras.Model:
+           band_norm: bool = False, name: str = "emotune_ds_cnn") -> keras.Model:
     """Return a 1-D DS-CNN taking (frames, bands) log-mel windows to ``classes`` logits.
 
     A stride-2 convolution stem, five separable blocks (two of them stride 2), average and max
     pooling over time, dropout, one dense layer. ``width`` scales every layer: 1.0 is about 180 k
     parameters, 240 KB as int8; 0.7 is about 100 k (the shipped model is two of those).
+    ``band_norm`` first subtracts each band's mean over the window: a fixed microphone or room
+    colouring is a constant per band in the log-mel domain, so this removes it inside the model.
     """
     def w(n: int) -> int:
         return max(8, int(n * width))
 
     inputs = keras.Input((frames, bands), name="logmel")
-    x = _unit(inputs, layers.Conv1D, w(128), 2)
+    x = inputs
+    if band_norm:
+        x = layers.Subtract(name="band_norm")([x, keras.ops.mean(x, axis=1, keepdims=True)])
+    x = _unit(x, layers.Conv1D, w(128), 2)
     for filters, stride in BLOCKS:
         x = _unit(x, layers.SeparableConv1D, w(filters), stride)
     x = layers.Concatenate()([layers.GlobalAveragePooling1D()(x), layers.GlobalMaxPooling1D()(x)])

@@ -54,6 +54,8 @@ def add_recipe(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--balance", type=float, default=0.5,
                    help="corpus sampling power: 1 draws examples as they come, 0 gives every corpus the same "
                         "share of each epoch; in between tempers the larger corpora")
+    p.add_argument("--band-norm", action=argparse.BooleanOptionalAction, default=False,
+                   help="subtract each mel band's mean over the window inside the model (channel invariance)")
     p.add_argument("--seed", type=int, default=20261125)
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     p.add_argument("--noise-snr", type=float, default=10.0, help="SNR (dB) of the white-noise evaluation")
@@ -149,7 +151,8 @@ def fit_member(data: Examples, fe: FrontEnd, args, seed: int, name: str):
     from .network import ds_cnn
 
     keras.utils.set_random_seed(seed)
-    model = ds_cnn(fe.frames, fe.nfilt, len(LABELS), width=args.width, name=name)
+    model = ds_cnn(fe.frames, fe.nfilt, len(LABELS), width=args.width, band_norm=args.band_norm,
+                   name=name)
     batches = Batches(data, fe, args.batch, seed, args.mixup, args.balance)
     steps = args.epochs * len(batches)
     schedule = keras.optimizers.schedules.CosineDecay(
