@@ -14,6 +14,7 @@ Then the same on a library of ``--big`` tracks (default 1,000) made of hard link
 
     .venv/bin/python bench/playlists.py                # prints the rows and writes them to README.md
     .venv/bin/python bench/playlists.py --big 0        # without the 1,000-track library
+    .venv/bin/python bench/playlists.py --model-only   # only the mood model's rows, from its card
 """
 
 from __future__ import annotations
@@ -126,13 +127,40 @@ def cold_and_warm(library: Path, out: Path, jobs: int, count: int) -> tuple[floa
     return cold, cold_cpu, warm, warm_cpu, peak
 
 
+def model_rows(path: Path = ROOT / "models" / "emotune-music.json") -> list[str]:
+    """Return the results rows of the music mood model's artist-grouped validation, from its card."""
+    import json
+
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    m, command = doc["metrics"], doc["training"]["command"]
+    repeats = f"artist-grouped CV, {len(m['repeats'])} repeats, {doc['training']['clips']} real songs"
+
+    def stat(s: dict) -> str:
+        return f"{s['mean']:.3f} ± {s['std']:.3f}"
+
+    recall = " / ".join(f"{m['recall'][q]['mean']:.2f}" for q in sorted(m["recall"]))
+    return [
+        results.row(f"music mood: quadrant accuracy ({repeats})", stat(m["quadrant_accuracy"]), "≥ 0.60", command),
+        results.row(f"music mood: valence sign ({repeats})", stat(m["valence_sign"]), "≥ 0.68", command),
+        results.row(f"music mood: arousal sign ({repeats})", stat(m["arousal_sign"]), "≥ 0.85", command),
+        results.row("music mood: recall Q1 happy / Q2 angry / Q3 sad / Q4 calm", recall, "-", command),
+    ]
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--tracks", type=int, default=120, help="distinct generated tracks (default %(default)s)")
     p.add_argument("--big", type=int, default=1000, help="tracks of the linked library; 0 skips it")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     p.add_argument("--no-readme", action="store_true", help="print only; leave README.md alone")
+    p.add_argument("--model-only", action="store_true", help="only the music mood model's rows (no timing)")
     args = p.parse_args()
+    if args.model_only:
+        rows = model_rows()
+        print("\n".join(rows))
+        if not args.no_readme:
+            results.update(rows)
+        return 0
     cores = os.cpu_count()
     library = OUT / "library"
     print(f"generating {args.tracks} tracks of 3 min into {library} (once) ...", flush=True)
@@ -157,6 +185,7 @@ def main() -> int:
             results.row(f"playlists: unchanged re-run, {args.big} tracks", f"{warm:.1f} s wall, {warm_cpu:.1f} s CPU "
                         "(measured)", "<= 15 s on 2 cores", COMMAND),
         ]
+    rows += model_rows()
     print("\n".join(rows))
     if not args.no_readme:
         results.update(rows)
