@@ -10,6 +10,7 @@ import numpy as np
 
 from . import audio
 from . import card as cards
+from .circumplex import place
 from .features import extract
 from .model import EmotionModel
 
@@ -31,10 +32,22 @@ class Prediction:
     def total_ms(self) -> float:
         return self.features_ms + self.inference_ms
 
+    @property
+    def arousal(self) -> float:
+        """The speaker's arousal in [-1, 1]: the expected place of :attr:`scores` on the circumplex."""
+        return place(self.scores).arousal
+
+    @property
+    def valence(self) -> float:
+        """The speaker's valence in [-1, 1], likewise (:mod:`device.circumplex`)."""
+        return place(self.scores).valence
+
     def to_dict(self) -> dict:
         return {
             "emotion": self.emotion,
             "confidence": round(self.confidence, 4),
+            "arousal": round(self.arousal, 4),
+            "valence": round(self.valence, 4),
             "scores": {k: round(v, 4) for k, v in self.scores.items()},
             "speech_seconds": round(self.speech_seconds, 3),
             "latency_ms": {

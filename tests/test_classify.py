@@ -34,7 +34,8 @@ def test_json_lines_one_per_file_and_failures_do_not_stop_the_rest(tmp_path):
     lines = [json.loads(line) for line in out.stdout.splitlines()]
     assert [line["file"] for line in lines] == [str(SAMPLES[0]), str(silent), str(corrupt), str(stereo48k)]
     good = lines[0]
-    assert set(good) == {"file", "emotion", "confidence", "scores", "speech_seconds", "latency_ms"}
+    assert set(good) == {"file", "emotion", "confidence", "arousal", "valence", "scores", "speech_seconds",
+                         "latency_ms"}
     assert set(good["latency_ms"]) == {"features", "inference", "total"}
     assert good["emotion"] == max(good["scores"], key=good["scores"].get)
     assert lines[1] == {"file": str(silent), "emotion": None, "error": "no speech found in the recording"}

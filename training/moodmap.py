@@ -1,9 +1,8 @@
 """From a detected emotion to an ordered list of playlists, on the arousal/valence plane.
 
 Each emotion the speech model knows has a place on Russell's circumplex (Russell 1980): valence
-(unpleasant -1 .. pleasant +1) across, arousal (sleepy -1 .. excited +1) up. The places below
-follow where Russell's adjectives for these emotions lie, rounded; disgust, which his figure lacks,
-sits where Scherer's Geneva Emotion Wheel puts it: unpleasant, a little aroused.
+(unpleasant -1 .. pleasant +1) across, arousal (sleepy -1 .. excited +1) up; the places are
+:data:`device.circumplex.EMOTIONS`, the table the recognizer uses too.
 
 Two strategies turn an emotion into playlists:
 
@@ -20,34 +19,10 @@ the nearest playlist that is closer to the target, until the playlist nearest th
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
+from device.circumplex import EMOTIONS, Point
 
 from .cluster import Cluster
 
-
-@dataclass(frozen=True)
-class Point:
-    """A place on the plane: arousal (up) and valence (across), both in [-1, 1]."""
-
-    arousal: float
-    valence: float
-
-    def distance(self, other: Point) -> float:
-        return math.hypot(self.arousal - other.arousal, self.valence - other.valence)
-
-
-EMOTIONS: dict[str, Point] = {
-    "neutral": Point(0.0, 0.0),
-    "calm": Point(-0.6, 0.6),
-    "happy": Point(0.5, 0.8),
-    "sad": Point(-0.5, -0.7),
-    "angry": Point(0.8, -0.5),
-    "fearful": Point(0.6, -0.7),
-    "disgust": Point(0.3, -0.7),
-    "surprised": Point(0.8, 0.4),
-}
-"""The 8 emotions of the speech model and their place on the plane."""
 GOOD = (EMOTIONS["calm"], EMOTIONS["happy"])
 """The segment ``lift`` heads for."""
 STRATEGIES = ("lift", "match")
