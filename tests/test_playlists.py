@@ -22,6 +22,7 @@ from training.__main__ import main
 from training.cluster import ClusterSettings
 from training.library import FeatureCache, find_tracks
 from training.moodmap import EMOTIONS
+from training.music_model import DEFAULT_MODEL as REPO_MODEL
 from training.playlists import CACHE_NAME, JSON_NAME, PNG_NAME, Settings, analyse_track, build
 from training.synthmusic import make_library, write
 
@@ -260,3 +261,36 @@ def test_a_bad_option_is_refused_naming_it(tmp_path, capsys, option, value, mess
         main(["playlists", "--library", str(tmp_path), "--out", str(tmp_path), option, value])
     assert stop.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_a_library_of_only_quiet_music_is_placed_as_quiet_by_the_model_not_relative_to_itself(tmp_path, caplog):
+    """The model's scale is the listeners': every calm or sad track has negative arousal. The
+    fallback formulas (z-scores of this library) put about half of them above zero, and say so."""
+    root = tmp_path / "quiet"
+    make_library(root, tracks_per_mood=4, seconds=8.0, formats=("flac", "ogg"), rates=(44100, 22050),
+                 moods=("calm", "sad"), jobs=2)
+    doc, _ = run_build(Settings(root, tmp_path / "out", jobs=2))
+    assert doc["placement"]["method"] == "model"
+    assert all(t["arousal"] < 0 for t in doc["tracks"])
+    assert {p["name"].split("-")[0] for p in doc["playlists"]} == {"calm"}
+    missing = tmp_path / "no-model.json"
+    with caplog.at_level("WARNING"):
+        relative, _ = run_build(Settings(root, tmp_path / "formulas", jobs=2, model=missing))
+    assert relative["placement"] == {"method": "formulas", "reason": f"no model at {missing}",
+                                     "scale": "relative to this library (z-scores)"}
+    assert f"no model at {missing}: placing tracks by the fallback formulas" in caplog.text
+    assert sum(t["arousal"] > 0 for t in relative["tracks"]) >= 2
+    caplog.clear()
+    asked, _ = run_build(Settings(root, tmp_path / "formulas", jobs=2, model=None))  # --model none: no warning
+    assert asked["placement"]["reason"] == "--model none" and not caplog.records
+
+
+def test_a_model_of_other_features_is_refused_naming_the_file(copy, tmp_path, capsys):
+    root, out = copy
+    model = json.loads((REPO_MODEL).read_text())
+    model["features"]["analysis"] = model["features"]["analysis"].replace("mels=40", "mels=64")
+    bad = tmp_path / "old-model.json"
+    bad.write_text(json.dumps(model))
+    assert main(["playlists", "--library", str(root), "--out", str(out), "--model", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {bad} was trained on other features") and "mels 64 -> 40" in err
