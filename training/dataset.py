@@ -7,7 +7,7 @@ import json
 import logging
 import multiprocessing
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -78,8 +78,8 @@ def _pool_map(function, tasks: list, jobs: int, desc: str) -> list:
 
 
 def augmenters(clips: list[Clip], samples: list[np.ndarray], exclude: set[str] = frozenset(),
-               voices: int = 200) -> dict[str, Augmenter]:
-    """Return an :class:`Augmenter` per corpus whose babble is other utterances of that corpus.
+               voices: int = 200, chain: Augmenter = Augmenter()) -> dict[str, Augmenter]:
+    """Return an :class:`Augmenter` per corpus, like ``chain``, whose babble is other utterances of that corpus.
 
     Babble voices never come from the speakers in ``exclude`` (those held out of any validation
     run), nor from another corpus, so no fold ever hears a held-out voice, even as noise.
@@ -87,8 +87,13 @@ def augmenters(clips: list[Clip], samples: list[np.ndarray], exclude: set[str] =
     out = {}
     for name in sorted({c.corpus for c in clips}):
         pool = [x for c, x in zip(clips, samples, strict=True) if c.corpus == name and c.speaker not in exclude]
-        out[name] = Augmenter(voices=tuple(pool[:: max(1, len(pool) // voices)]))
+        out[name] = replace(chain, voices=tuple(pool[:: max(1, len(pool) // voices)]))
     return out
+
+
+def chain_key(chain: Augmenter) -> dict:
+    """Return ``chain``'s settings (without its voices) for a cache key: other settings, other features."""
+    return {k: v for k, v in asdict(chain).items() if k != "voices"}
 
 
 def examples(clips: list[Clip], samples: list[np.ndarray], fe: FrontEnd, copies: int,

@@ -16,8 +16,9 @@ import numpy as np
 from device.features import FrontEnd
 
 from . import corpora, splits
+from .augment import Augmenter
 from .corpora import LABELS, Clip
-from .dataset import Examples, augmenters, cached, examples, random_window, read_all, spec_augment
+from .dataset import Examples, augmenters, cached, chain_key, examples, random_window, read_all, spec_augment
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,8 @@ def add_recipe(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--balance", type=float, default=0.5,
                    help="corpus sampling power: 1 draws examples as they come, 0 gives every corpus the same "
                         "share of each epoch; in between tempers the larger corpora")
+    p.add_argument("--speed", type=speed_range, default=Augmenter.speed, metavar="LO,HI",
+                   help="range of the speed (and pitch) change of the augmented copies (default 0.92,1.08)")
     p.add_argument("--band-norm", action=argparse.BooleanOptionalAction, default=False,
                    help="subtract each mel band's mean over the window inside the model (channel invariance)")
     p.add_argument("--seed", type=int, default=20261125)
@@ -62,6 +65,17 @@ def add_recipe(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--cache", type=Path, default=Path("build/cache"),
                    help="folder for computed training features (reused while clips and recipe are unchanged)")
     return p
+
+
+def speed_range(text: str) -> tuple[float, float]:
+    """Parse ``--speed LO,HI``: two factors around 1, e.g. ``0.9,1.1``."""
+    try:
+        lo, hi = (float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected LO,HI such as 0.9,1.1, not {text!r}") from None
+    if not 0.5 <= lo <= 1.0 <= hi <= 2.0:
+        raise argparse.ArgumentTypeError(f"--speed {text}: need 0.5 <= LO <= 1 <= HI <= 2")
+    return lo, hi
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -198,10 +212,13 @@ def prepare(clips: list[Clip], fe: FrontEnd, args, exclude: set[str]) -> tuple[l
     computed once per clip set and recipe and then read from ``args.cache``.
     """
     clips, samples = read_all(clips, fe.sample_rate)
+    chain = Augmenter(speed=tuple(args.speed))
     key = {"clips": [(str(c.path), c.path.stat().st_size, c.label, c.speaker) for c in clips],
-           "copies": args.copies, "seed": args.seed, "exclude": sorted(exclude), "frontend": fe.to_dict()}
+           "copies": args.copies, "seed": args.seed, "exclude": sorted(exclude), "frontend": fe.to_dict(),
+           "augment": chain_key(chain)}
     data = cached(args.cache, key, lambda: examples(clips, samples, fe, args.copies,
-                                                    augmenters(clips, samples, exclude), args.seed, args.jobs))
+                                                    augmenters(clips, samples, exclude, chain=chain), args.seed,
+                                                    args.jobs))
     return clips, samples, data
 
 
