@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import shlex
 from pathlib import Path
 
 import numpy as np
@@ -116,7 +117,7 @@ def card(args: argparse.Namespace, songs: list[music4q.Song], validation: dict, 
             "per_quadrant": counts, "quadrants": dict(music4q.QUADRANT_MOODS),
             "synthetic_anchors": {"per_mood": args.synthetic, "seconds": SYNTH_SECONDS, "seed": SYNTH_SEED,
                                   "module": "training.synthmusic", "scored": False},
-            "command": "python -m training music-model " + " ".join(getattr(args, "argv", [])[1:]),
+            "command": "python -m training " + shlex.join(getattr(args, "argv", ["music-model"])),
         },
         "validation": validation,
         "metrics": validation["by_c"][str(chosen)],
