@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
-from . import audio
+from . import audio, circumplex
 from . import card as cards
-from .circumplex import place
 from .features import extract
 from .model import EmotionModel
 
@@ -32,15 +32,20 @@ class Prediction:
     def total_ms(self) -> float:
         return self.features_ms + self.inference_ms
 
+    @cached_property
+    def place(self) -> circumplex.Point:
+        """The speaker's place on the circumplex: the expected place of :attr:`scores`."""
+        return circumplex.place(self.scores)
+
     @property
     def arousal(self) -> float:
-        """The speaker's arousal in [-1, 1]: the expected place of :attr:`scores` on the circumplex."""
-        return place(self.scores).arousal
+        """The speaker's arousal in [-1, 1] (from :attr:`place`)."""
+        return self.place.arousal
 
     @property
     def valence(self) -> float:
-        """The speaker's valence in [-1, 1], likewise (:mod:`device.circumplex`)."""
-        return place(self.scores).valence
+        """The speaker's valence in [-1, 1] (from :attr:`place`)."""
+        return self.place.valence
 
     def to_dict(self) -> dict:
         return {

@@ -209,10 +209,16 @@ class FeatureCache:
     def put(self, track: Track, entry: dict) -> None:
         self.entries[track.path] = {**entry, "size": track.size, "mtime_ns": track.mtime_ns}
 
-    def save(self, keep: list[Track]) -> Path:
-        """Write the entries of the tracks in ``keep`` (others are gone from the library); return the path."""
-        paths = {t.path for t in keep}
-        data = {"version": self.version, "tracks": {p: e for p, e in self.entries.items() if p in paths}}
+    def save(self, keep: list[Track] | None = None) -> Path:
+        """Write the entries to the file; return its path.
+
+        With ``keep``, only the entries of those tracks are kept (the others are gone from the
+        library), here as in the file; without, every entry is written as it is.
+        """
+        if keep is not None:
+            paths = {t.path for t in keep}
+            self.entries = {p: e for p, e in self.entries.items() if p in paths}
+        data = {"version": self.version, "tracks": self.entries}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(self.path.name + ".tmp")
         tmp.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")

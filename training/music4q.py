@@ -18,6 +18,7 @@ from pathlib import Path
 
 QUADRANTS: dict[str, tuple[int, int]] = {"Q1": (1, 1), "Q2": (1, -1), "Q3": (-1, -1), "Q4": (-1, 1)}
 """Quadrant -> (sign of arousal, sign of valence): Q1 happy, Q2 angry, Q3 sad, Q4 calm."""
+_BY_SIGNS = {signs: q for q, signs in QUADRANTS.items()}
 QUADRANT_MOODS: dict[str, str] = {"Q1": "happy", "Q2": "angry", "Q3": "sad", "Q4": "calm"}
 """A word for each quadrant, for people (tags, the card)."""
 CITATION = ("R. Panda, R. Malheiro, R. P. Paiva, \"Novel audio features for music emotion recognition\", "
@@ -45,8 +46,7 @@ class Song:
 
 def quadrant(arousal: float, valence: float) -> str:
     """Return the quadrant of a point on the plane (a coordinate of exactly 0 counts as positive)."""
-    return {(1, 1): "Q1", (1, -1): "Q2", (-1, -1): "Q3", (-1, 1): "Q4"}[
-        (1 if arousal >= 0 else -1, 1 if valence >= 0 else -1)]
+    return _BY_SIGNS[(1 if arousal >= 0 else -1, 1 if valence >= 0 else -1)]
 
 
 def load(root: str | Path) -> list[Song]:

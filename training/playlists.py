@@ -89,6 +89,8 @@ class Analysed:
     """(relative path, reason) per file that could not be used."""
     fresh: int
     """How many files were decoded in this run (the others came from the cache)."""
+    cache: FeatureCache
+    """The feature cache, as saved after the analysis (entries of the library's files only)."""
 
 
 def clusters_arg(text: str) -> int | None:
@@ -190,7 +192,7 @@ def analyse_library(settings: Settings) -> Analysed:
             cache.put(track, entry)
     finally:  # an interrupted run keeps what it analysed
         cache.save(tracks)
-    out = Analysed([], [], [], [], len(todo))
+    out = Analysed([], [], [], [], len(todo), cache)
     for track in tracks:
         entry = cache.get(track)
         if "error" in entry:
@@ -363,7 +365,6 @@ def tag_tracks(settings: Settings, data: Analysed, placed: list[dict]) -> str:
     """
     from . import tags
 
-    cache = FeatureCache(settings.cache_path, settings.cache_version)
     changed, failed = 0, []
     for track, entry in zip(data.tracks, placed, strict=True):
         path = settings.library / track.path
@@ -375,8 +376,8 @@ def tag_tracks(settings: Settings, data: Analysed, placed: list[dict]) -> str:
             continue
         changed += 1
         stat = path.stat()
-        cache.put(Track(track.path, stat.st_size, stat.st_mtime_ns), cache.entries[track.path])
-    cache.save(find_tracks(settings.library))
+        data.cache.put(Track(track.path, stat.st_size, stat.st_mtime_ns), data.cache.entries[track.path])
+    data.cache.save()
     return "\n".join([f"mood tags written to {changed} of {len(data.tracks)} files"] + [f"  {f}" for f in failed])
 
 
