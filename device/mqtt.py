@@ -2,22 +2,32 @@
 
 Topics under ``emotune/<device_id>``: ``availability`` (retained ``online``; the broker publishes
 the retained last will ``offline`` if the appliance vanishes, and :meth:`Mqtt.close` publishes it on
-a clean stop), ``state`` (retained JSON, :meth:`publish_state`) and ``command`` (JSON commands,
-emitted as :class:`~device.machine.Command`; anything else is logged and ignored).
+a clean stop), ``state`` (retained JSON, :meth:`publish_state`), ``command`` (JSON commands,
+emitted as :class:`~device.machine.Command`; anything else is logged and ignored) and ``instance``
+(retained: which box holds this device id; see :func:`instance_id`).
+
+A *retained* command is never obeyed: it would replay on every start and every reconnect (a
+retained ``listen`` makes the box record with nobody pressing). It is logged with the command that
+clears it.
 
 On every (re)connect it publishes ``online`` and the discovery payloads, subscribes, and emits
 :class:`~device.machine.BrokerBack` so the state is published again; the same happens when Home
 Assistant announces ``online`` on ``<discovery_prefix>/status``. paho reconnects by itself with
-exponential backoff (1 s to 30 s). No paho exception leaves this module.
+exponential backoff (1 s to 30 s); the first failure of an outage is logged with its reason, the
+retries at DEBUG. No paho exception leaves this module.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import socket
 import ssl
 import threading
+import uuid
 from collections.abc import Callable
+from pathlib import Path
 
 import paho.mqtt.client as mqtt
 
@@ -28,11 +38,25 @@ from .machine import BrokerBack, Event, parse_command
 log = logging.getLogger(__name__)
 
 
+def instance_id(machine_id: Path = Path("/etc/machine-id")) -> str:
+    """Return 8 hex digits naming this box: from its systemd machine id, else its network address.
+
+    The same on every start of one box, different between boxes (even two with the same host
+    name), so it makes the MQTT client id unique and tells a restart from a second box.
+    """
+    try:
+        seed = machine_id.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        seed = ""
+    return hashlib.sha256((seed or f"{uuid.getnode():012x}").encode()).hexdigest()[:8]
+
+
 class Mqtt:
     """The appliance's MQTT connection, built from ``[mqtt]`` settings and an ``emit`` callable."""
 
     def __init__(self, settings: MqttSettings, emit: Callable[[Event], None], *,
-                 discovery: dict[str, dict] | None = None, backoff: tuple[int, int] = (1, 30)):
+                 discovery: dict[str, dict] | None = None, backoff: tuple[int, int] = (1, 30),
+                 instance: str | None = None):
         self.settings = settings
         self.emit = emit
         self.discovery = discovery or {}
@@ -41,6 +65,10 @@ class Mqtt:
         self.availability_topic = f"{base}/availability"
         self.state_topic = f"{base}/state"
         self.command_topic = f"{base}/command"
+        self.instance_topic = f"{base}/instance"
+        self.instance = instance or instance_id()
+        self._others: set[str] = set()  # other boxes seen with our device id (warned once each)
+        self._failing = False  # a connection failure was logged and not yet followed by a connect
         self.hass_status_topic = f"{settings.discovery_prefix}/status" if settings.discovery_prefix else None
         self.client: mqtt.Client | None = None
         self._connected = threading.Event()
@@ -49,7 +77,7 @@ class Mqtt:
     # ------------------------------------------------------------ life cycle
     def _make_client(self) -> mqtt.Client:
         s = self.settings
-        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"emotune-{s.device_id}",
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"emotune-{s.device_id}-{self.instance}",
                              protocol=mqtt.MQTTv311)
         client.suppress_exceptions = True
         if s.username:
@@ -59,6 +87,7 @@ class Mqtt:
         client.will_set(self.availability_topic, "offline", qos=1, retain=True)
         client.reconnect_delay_set(*self.backoff)
         client.on_connect = self._on_connect
+        client.on_connect_fail = self._on_connect_fail
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         return client
@@ -105,6 +134,9 @@ class Mqtt:
     def wait_connected(self, timeout: float) -> bool:
         return self._connected.wait(timeout)
 
+    def _where(self) -> str:
+        return f"{self.settings.host}:{self.settings.port}"
+
     # ------------------------------------------------------------ domain
     def publish_state(self, state: dict) -> None:
         """Publish the retained state; skipped while disconnected (it is re-published on reconnect)."""
@@ -126,29 +158,49 @@ class Mqtt:
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
         try:
             if reason_code.is_failure:
-                log.warning("MQTT broker %s:%s refused us: %s; retrying with backoff up to %ss",
-                            self.settings.host, self.settings.port, reason_code, self.backoff[1])
+                self._failed(f"refused us: {reason_code}")
                 return
-            log.info("MQTT connected to %s:%s", self.settings.host, self.settings.port)
+            self._failing = False
+            log.info("MQTT connected to %s", self._where())
             self._connected.set()
             client.publish(self.availability_topic, "online", qos=1, retain=True)
-            topics = [(self.command_topic, 1)] + ([(self.hass_status_topic, 1)] if self.hass_status_topic else [])
-            client.subscribe(topics)
+            topics = [(self.command_topic, 1), (self.instance_topic, 1)] + \
+                ([(self.hass_status_topic, 1)] if self.hass_status_topic else [])
+            client.subscribe(topics)  # first: the retained instance we get back is the other box's, if any
+            client.publish(self.instance_topic, self.instance, qos=1, retain=True)
             self.publish_discovery()
             self.emit(BrokerBack())
         except Exception:  # a callback exception would end paho's thread
             log.exception("MQTT on_connect failed")
 
+    def _on_connect_fail(self, client, userdata) -> None:
+        try:
+            socket.getaddrinfo(self.settings.host, self.settings.port)
+        except (OSError, UnicodeError) as exc:
+            self._failed(f"cannot be found ({exc}); is [mqtt] host right?")
+        else:
+            self._failed("cannot be reached (no answer or connection refused)")
+
+    def _failed(self, why: str) -> None:
+        """Log a connection failure: the first of an outage as a warning, the retries at DEBUG."""
+        level = logging.DEBUG if self._failing else logging.WARNING
+        self._failing = True
+        log.log(level, "MQTT broker %s %s; retrying with backoff up to %ss", self._where(), why, self.backoff[1])
+
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         was = self._connected.is_set()
         self._connected.clear()
         if was and self._started:
-            log.warning("MQTT broker %s:%s lost (%s); reconnecting with backoff from %ss to %ss",
-                        self.settings.host, self.settings.port, reason_code, *self.backoff)
+            log.warning("MQTT broker %s lost (%s); reconnecting with backoff from %ss to %ss",
+                        self._where(), reason_code, *self.backoff)
 
     def _on_message(self, client, userdata, message) -> None:
         try:
-            if message.topic == self.command_topic:
+            if message.topic == self.command_topic and message.retain:
+                log.warning("ignored a retained MQTT command on %s (commands must not be retained: it would "
+                            "replay on every start); clear it with: mosquitto_pub -r -n -t %s",
+                            message.topic, message.topic)
+            elif message.topic == self.command_topic:
                 try:
                     command = parse_command(message.payload)
                 except CommandError as exc:
@@ -156,9 +208,18 @@ class Mqtt:
                     return
                 log.info("MQTT command %s", command)
                 self.emit(command)
+            elif message.topic == self.instance_topic:
+                self._seen_instance(message.payload.decode("ascii", "replace")[:40])
             elif message.topic == self.hass_status_topic and message.payload == b"online":
                 log.info("Home Assistant is online: publishing discovery and state again")
                 self.publish_discovery()
                 self.emit(BrokerBack())
         except Exception:  # a callback exception would end paho's thread
             log.exception("MQTT message on %s failed", message.topic)
+
+    def _seen_instance(self, other: str) -> None:
+        if other and other != self.instance and other not in self._others:
+            self._others.add(other)
+            log.warning("another emotune box (instance %s) uses device_id %r on this broker: the two share topics "
+                        "and Home Assistant entities; give each box its own [mqtt] device_id", other,
+                        self.settings.device_id)
