@@ -303,6 +303,7 @@ class Machine:
         self.problem: str | None = None  # the last action's failure, until the next press
         self.pending: Play | None = None  # a Play to (re)issue when MPD answers
         self.resume_on_back = False
+        self.stop_on_back = False  # a stop MPD could not hear: say it again when MPD is back
         self.last: dict | None = None  # the last recognition: for skip/stop outcomes
         self._published: tuple | None = None
         self._shown: str | None = None
@@ -382,11 +383,16 @@ class Machine:
 
     def _play(self, emotion: str) -> list[Action]:
         playlists = self.emotions.get(emotion, ())
+        if not self.emotions:
+            self.reason = "no playlists map"  # documented: it hears, and plays nothing
+            return []
         if not playlists:
             self.problem = f"no playlist for {emotion!r} in the playlists map"
             return []
         self.pending = Play(emotion, playlists)
-        self.music = True
+        self.stop_on_back = False
+        # While MPD is unreachable the play waits (PlayerBack issues it): nothing is playing yet.
+        self.music = "player" not in self.faults
         self.playlist = playlists[0]
         return [self.pending]
 
@@ -401,6 +407,7 @@ class Machine:
         self.music = False
         self.pending = None
         self.resume_on_back = False
+        self.stop_on_back = "player" in self.faults
         self.unsure_until = -math.inf
         self.problem = None
         return actions
@@ -466,9 +473,12 @@ class Machine:
             return [SetVolume(event.level)]
         if event.action == "play":
             if event.emotion not in self.emotions:
-                return []  # the app logs commands it was given; an unknown mood changes nothing
+                known = ", ".join(sorted(self.emotions)) or "none: there is no playlists map"
+                self.problem = f"cannot play {event.emotion!r}: no such mood (known: {known})"
+                return []
             actions = self._cancel()
             self.problem = None
+            self.last = None  # the music no longer comes from the last recognition: its outcome is not this
             self.emotion, self.confidence, self.reason = event.emotion, None, "chosen"
             self.unsure_until = -math.inf
             return actions + self._play(event.emotion)
@@ -496,15 +506,24 @@ class Machine:
     def _on_PlayerBack(self, event: PlayerBack) -> list[Action]:
         self.faults.pop("player", None)
         resume, self.resume_on_back = self.resume_on_back, False
+        stop, self.stop_on_back = self.stop_on_back, False
         if self.pending:
             self.music = True
             return [self.pending]
+        if stop:
+            return [Stop()]
         return [Resume()] if resume else []
 
     def _on_PlayerFailed(self, event: PlayerFailed) -> list[Action]:
         self.problem = event.message
-        self.pending = None
+        refused, self.pending = self.pending, None
         self.music = False
+        last = self.last
+        if refused and last and last["played"]:  # the recognition's music never played: the journal says so
+            last["played"] = False
+            if self.history and self.history[0]["at"] == iso_time(last["at"]):
+                self.history[0] = {**self.history[0], "playlist": None}
+            return [JournalOutcome(last["at"], "refused")]
         return []
 
     def _on_MicFailed(self, event: MicFailed) -> list[Action]:

@@ -7,19 +7,27 @@
 
 (``tests/test_player.py`` runs it against a real MPD.)
 
-Commands (:meth:`play`, :meth:`stop`, :meth:`duck` ...) are called from the daemon's loop; a
-watcher thread with its own connection polls MPD's status twice a second and emits
+Commands (:meth:`play`, :meth:`stop`, :meth:`duck` ...) never wait on MPD: they queue an *intent*
+for the player's own worker thread and return a :class:`~concurrent.futures.Future` of whether MPD
+did it, so a hung MPD (SIGSTOPped, a stuck NAS) cannot block the daemon's loop. The newest intent
+wins: a play, stop or resume replaces every transport command still waiting (a skip included), a
+volume replaces a waiting volume; the queue holds at most :data:`MAX_WAITING`. A watcher thread with
+its own connection polls MPD's status twice a second and emits
 :class:`~device.machine.PlayerStatus` when playback or the current playlist changes,
 :class:`~device.machine.PlayerLost` when MPD stops answering (then retries with exponential
 backoff) and :class:`~device.machine.PlayerBack` when it answers again. No MPD or socket exception
-leaves this module: a refused command becomes :class:`~device.machine.PlayerFailed`.
+leaves this module: a refused command becomes :class:`~device.machine.PlayerFailed`. :meth:`close`
+returns within about :data:`CLOSE_SECONDS` × 3 even while MPD hangs (waiting intents are dropped).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
 
 import mpd
 
@@ -29,6 +37,23 @@ from .machine import Event, PlayerBack, PlayerFailed, PlayerLost, PlayerStatus
 log = logging.getLogger(__name__)
 
 _LOST = (mpd.ConnectionError, mpd.ProtocolError, OSError, EOFError)
+
+MAX_WAITING = 8
+"""Intents that may wait for MPD; beyond that the oldest is dropped (with a warning)."""
+CLOSE_SECONDS = 1.0
+"""How long :meth:`Player.close` waits for each thread (and for the command connection)."""
+_SUPERSEDES = {"transport": ("transport", "next"), "volume": ("volume",)}
+"""Which waiting kinds of intent a new one of each kind replaces."""
+
+
+@dataclass
+class _Intent:
+    """A command waiting for the worker: what it is (for logs), its kind, what it does to MPD."""
+
+    what: str
+    kind: str  # "transport" (play, stop, resume), "next", "volume", "duck" (duck, restore)
+    do: Callable[[mpd.MPDClient], object]
+    done: Future = field(default_factory=Future)
 
 
 def _reason(exc: BaseException) -> str:
@@ -58,6 +83,9 @@ class Player:
         self._client: mpd.MPDClient | None = None
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self._worker: threading.Thread | None = None
+        self._waiting: deque[_Intent] = deque()
+        self._wake = threading.Condition()
         self._ranges: tuple[tuple[str, int, int], ...] = ()  # (playlist, first, end) in the queue
         self._ducked_from: int | None = None
         self._version = 0  # counts plays: the watcher reports afresh after each
@@ -67,16 +95,25 @@ class Player:
         if self._thread is None:
             self._stopping.clear()
             self._thread = threading.Thread(target=self._watch, name="mpd-watch", daemon=True)
+            self._worker = threading.Thread(target=self._work, name="mpd-commands", daemon=True)
             self._thread.start()
+            self._worker.start()
         return self
 
     def close(self) -> None:
+        """Stop both threads; a thread stuck on a hung MPD is left behind (it is a daemon thread)."""
         self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(self.settings.timeout + 2)
-            self._thread = None
-        with self._lock:
-            self._disconnect()
+        with self._wake:
+            self._wake.notify_all()
+        for thread in (self._worker, self._thread):
+            if thread is not None:
+                thread.join(CLOSE_SECONDS)
+        self._thread = self._worker = None
+        if self._lock.acquire(timeout=CLOSE_SECONDS):
+            try:
+                self._disconnect()
+            finally:
+                self._lock.release()
 
     def __enter__(self) -> Player:
         return self.start()
@@ -85,45 +122,53 @@ class Player:
         self.close()
 
     # ------------------------------------------------------------ commands
-    def play(self, playlists: Sequence[str]) -> bool:
-        """Clear the queue, queue ``playlists`` in order (missing ones are skipped) and play."""
+    def play(self, playlists: Sequence[str]) -> Future[bool]:
+        """Queue ``playlists`` in order in place of MPD's queue (missing ones are skipped) and play.
+
+        MPD's queue is cleared only once one of them is known to exist: a bad name never stops
+        the music that is playing.
+        """
 
         def do(c: mpd.MPDClient):
+            known = {entry["playlist"] for entry in c.listplaylists()}
+            missing = [name for name in playlists if name not in known]
+            if missing:
+                log.warning("MPD has no playlist %s (is playlist_directory right?)", ", ".join(missing))
+            if len(missing) == len(playlists):
+                raise mpd.CommandError(f"none of the playlists {', '.join(playlists)} exists in MPD")
             c.clear()
-            ranges, end, missing = [], 0, []
+            ranges, end = [], 0
             for name in playlists:
+                if name in missing:
+                    continue
                 try:
                     c.load(name)
-                except mpd.CommandError:
-                    missing.append(name)
+                except mpd.CommandError as exc:  # a playlist MPD cannot read: skip it like a missing one
+                    log.warning("MPD cannot load playlist %s: %s", name, exc)
                     continue
                 total = int(c.status().get("playlistlength", 0))
                 if total > end:
                     ranges.append((name, end, total))
                 end = total
-            if missing:
-                log.warning("MPD has no playlist %s (is playlist_directory right?)", ", ".join(missing))
             if not ranges:
                 raise mpd.CommandError(f"none of the playlists {', '.join(playlists)} holds a track MPD knows")
             self._ranges = tuple(ranges)
             c.play(0)
             self._version += 1
             log.info("playing %s (%d tracks)", ", ".join(r[0] for r in ranges), end)
+            # Say so at once (the watcher's news may be from before); the watcher then reports afresh.
+            self.emit(PlayerStatus(True, ranges[0][0]))
 
-        if not self._run("play", do):
-            return False
-        # Say so at once (the watcher's news may be from before); the watcher then reports afresh.
-        self.emit(PlayerStatus(True, self._ranges[0][0]))
-        return True
+        return self._submit("play", "transport", do)
 
-    def resume(self) -> bool:
+    def resume(self) -> Future[bool]:
         """Play the queue as it stands (after MPD restarted)."""
-        return self._run("resume", lambda c: c.play())
+        return self._submit("resume", "transport", lambda c: c.play())
 
-    def stop(self) -> bool:
-        return self._run("stop", lambda c: c.stop())
+    def stop(self) -> Future[bool]:
+        return self._submit("stop", "transport", lambda c: c.stop())
 
-    def next(self) -> bool:
+    def next(self) -> Future[bool]:
         """Skip to the next track; nothing when MPD is not playing (the queue may just have ended)."""
 
         def do(c: mpd.MPDClient):
@@ -132,17 +177,21 @@ class Player:
             else:
                 log.info("next: MPD is not playing, nothing to skip")
 
-        return self._run("next", do)
+        return self._submit("next", "next", do)
 
-    def set_volume(self, level: int) -> bool:
+    def set_volume(self, level: int) -> Future[bool]:
         """Set the volume (0-100); while ducked, it is the level :meth:`restore` returns to."""
         level = max(0, min(100, int(level)))
-        if self._ducked_from is not None:
-            self._ducked_from = level
-            return True
-        return self._run("volume", lambda c: c.setvol(level))
 
-    def duck(self) -> bool:
+        def do(c: mpd.MPDClient):
+            if self._ducked_from is not None:
+                self._ducked_from = level
+            else:
+                c.setvol(level)
+
+        return self._submit("volume", "volume", do)
+
+    def duck(self) -> Future[bool]:
         """Lower the volume to ``duck_volume`` (never raise it) until :meth:`restore`."""
 
         def do(c: mpd.MPDClient):
@@ -151,12 +200,17 @@ class Player:
                 c.setvol(self.settings.duck_volume)
                 self._ducked_from = volume
 
-        return self._run("duck", do)
+        return self._submit("duck", "duck", do)
 
-    def restore(self) -> bool:
+    def restore(self) -> Future[bool]:
         """Undo :meth:`duck`."""
-        level, self._ducked_from = self._ducked_from, None
-        return True if level is None else self._run("restore volume", lambda c: c.setvol(level))
+
+        def do(c: mpd.MPDClient):
+            level, self._ducked_from = self._ducked_from, None
+            if level is not None:
+                c.setvol(level)
+
+        return self._submit("restore volume", "duck", do)
 
     def volume(self) -> int | None:
         """The current volume, or None when MPD has no mixer or cannot be reached."""
@@ -184,10 +238,45 @@ class Player:
         client, self._client = self._client, None
         _hang_up(client)
 
+    def _submit(self, what: str, kind: str, do: Callable[[mpd.MPDClient], object]) -> Future[bool]:
+        """Queue an intent for the worker, replacing the waiting ones it supersedes; return its future."""
+        intent = _Intent(what, kind, do)
+        with self._wake:
+            for old in [i for i in self._waiting if i.kind in _SUPERSEDES.get(kind, ())]:
+                self._waiting.remove(old)
+                old.done.set_result(False)
+                log.debug("MPD %s dropped: %s came after it", old.what, what)
+            if len(self._waiting) >= MAX_WAITING:
+                dropped = self._waiting.popleft()
+                dropped.done.set_result(False)
+                log.warning("MPD is slow: dropped the waiting %s", dropped.what)
+            self._waiting.append(intent)
+            self._wake.notify()
+        return intent.done
+
+    def _work(self) -> None:
+        """The worker: carry out intents one at a time until :meth:`close`; drop what is left."""
+        while True:
+            with self._wake:
+                while not self._waiting and not self._stopping.is_set():
+                    self._wake.wait()
+                if self._stopping.is_set():
+                    for left in self._waiting:
+                        left.done.set_result(False)
+                    self._waiting.clear()
+                    return
+                intent = self._waiting.popleft()
+            intent.done.set_result(self._run(intent.what, intent.do))
+
     def _run(self, what: str, do: Callable[[mpd.MPDClient], object]) -> bool:
-        """Run ``do`` on the command connection; reconnect once (MPD drops idle clients); emit failures."""
+        """Run ``do`` on the command connection; emit failures.
+
+        A connection kept from before is retried once on a fresh one (MPD drops idle clients); a
+        fresh one that fails is not, so an MPD that hangs costs one timeout per intent, not two.
+        """
         with self._lock:
             for attempt in (1, 2):
+                reused = self._client is not None
                 try:
                     do(self._connected())
                     return True
@@ -197,10 +286,11 @@ class Player:
                     return False
                 except _LOST as exc:
                     self._disconnect()
-                    if attempt == 2:
+                    if attempt == 2 or not reused:
                         log.warning("MPD at %s:%s unreachable for %s: %s", self.settings.host, self.settings.port,
                                     what, _reason(exc))
                         self.emit(PlayerLost(_reason(exc)))
+                        return False
         return False
 
     def _playlist_at(self, position: int | None) -> str | None:

@@ -2,7 +2,10 @@
 
 import json
 import logging
+import os
 import shutil
+import signal
+import time
 
 import appliance
 import pytest
@@ -142,3 +145,57 @@ def test_malformed_commands_are_ignored_and_nothing_crashes(lib, mpd, mosquitto,
     ignored = [r for r in caplog.records if r.getMessage().startswith("ignored MQTT command")]
     assert len(ignored) >= 50, "the garbage did not reach the appliance"
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR and r.name.startswith("device.")]
+
+
+@pytest.fixture
+def frozen(mpd):
+    """``freeze()`` SIGSTOPs the MPD (TCP still accepted, no command answered), ``thaw()`` SIGCONTs it."""
+    class Frozen:
+        def freeze(self):
+            os.kill(mpd.proc.pid, signal.SIGSTOP)
+
+        def thaw(self):
+            os.kill(mpd.proc.pid, signal.SIGCONT)
+
+    frozen = Frozen()
+    yield frozen
+    frozen.thaw()
+
+
+def test_a_hung_mpd_never_blocks_the_loop_and_sigterm_is_answered_at_once(lib, mpd, mosquitto, mock_pins,
+                                                                          recognizer, speech, frozen):
+    _, _, map_path, _ = lib
+    emotion, path = speech
+    box = Appliance(settings_for(mpd, mosquitto, map_path, path), recognizer, mock_pins).__enter__()
+    try:
+        box.press()
+        box.wait_state(lambda s: s["state"] == "playing")
+        frozen.freeze()
+        with MqttWatcher(mosquitto, [f"{BASE}/state"]) as watcher:
+            for command in ['{"action": "play", "emotion": "sad"}', '{"action": "stop"}',
+                            '{"action": "volume", "level": 20}', '{"action": "next"}']:
+                watcher.publish(f"{BASE}/command", command)
+            box.wait_state(lambda s: s["state"] == "idle", timeout=2)  # the stop is answered, MPD or not
+            state = box.wait_state(lambda s: s["state"] == "error", timeout=15)  # MPD's hang is found out
+            assert "music player unreachable" in state["error"] and state["playlist"] is None
+    finally:
+        started = time.monotonic()
+        box.stop(timeout=10)
+        took = time.monotonic() - started
+    assert took < 5, f"SIGTERM took {took:.1f}s with MPD hung"
+    with MqttWatcher(mosquitto, [f"{BASE}/availability"]) as watcher:
+        assert watcher.wait_for(f"{BASE}/availability") == "offline"  # said cleanly, before systemd's 20 s
+
+
+def test_a_stop_during_an_mpd_hang_stops_the_music_once_mpd_answers(lib, mpd, mock_pins, recognizer, speech, frozen):
+    _, playlist_dir, map_path, emotions = lib
+    emotion, path = speech
+    with Appliance(settings_for(mpd, None, map_path, path), recognizer, mock_pins) as box:
+        box.press()
+        box.wait_state(lambda s: s["state"] == "playing")
+        frozen.freeze()
+        box.hold()  # stop
+        box.wait_state(lambda s: s["state"] == "error", timeout=15)
+        frozen.thaw()
+        box.wait_state(lambda s: s["state"] == "idle" and s["error"] is None, timeout=20)
+        wait_until(lambda: mpd.status()["state"] == "stop", 10, "MPD stopped after its hang")

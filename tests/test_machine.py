@@ -158,7 +158,10 @@ def test_commands():
     state = published(actions)
     assert state["state"] == "playing" and state["emotion"] == "calm" and state["confidence"] is None
     assert m.handle(Command("volume", level=30), 1.0) == [SetVolume(30)]
-    assert m.handle(Command("play", emotion="bored"), 2.0) == []
+    unknown = m.handle(Command("play", emotion="bored"), 2.0)  # the music goes on; Home Assistant hears why
+    assert kinds(unknown) == [] and ShowPattern("error") in unknown
+    assert published(unknown)["playlist"] == "evening"
+    assert published(unknown)["error"] == "cannot play 'bored': no such mood (known: angry, calm, happy, sad)"
     assert kinds(m.handle(Command("listen"), 3.0)) == ["Duck", "StartCapture"]
     assert Stop() in m.handle(Command("stop"), 4.0)
 
@@ -317,3 +320,40 @@ def test_player_news_from_before_a_new_queue_does_not_override_it():
     assert m.public()["playlist"] == "sunny" and m.public()["state"] == "playing"
     m.handle(PlayerStatus(True, "sunny"), 12.4)  # the new queue plays: from now on MPD's word counts
     assert published(m.handle(PlayerStatus(False), 200.0))["state"] == "idle"
+
+
+def test_with_no_playlists_map_a_sure_recognition_is_heard_not_an_error_nor_unsure():
+    m = Machine({}, min_confidence=0.4)
+    state = published(listen_and_hear(m, "sad", 0.83))
+    assert (state["state"], state["emotion"], state["reason"], state["error"]) == \
+        ("idle", "sad", "no playlists map", None)
+
+
+def test_a_play_mpd_refuses_is_journalled_as_refused_and_leaves_the_history_without_a_playlist():
+    m = Machine(MAP)
+    actions = listen_and_hear(m, "calm", 0.9)
+    record = next(a for a in actions if isinstance(a, JournalRecord))
+    actions = m.handle(PlayerFailed("MPD refused play: no such playlist"), 3.0)
+    assert JournalOutcome(record.at, "refused") in actions
+    state = published(actions)
+    assert state["state"] == "error" and state["history"][0]["playlist"] is None
+    assert not [a for a in m.handle(LongPressed(), 4.0) if isinstance(a, JournalOutcome)]  # nothing played
+
+
+def test_a_stop_while_mpd_is_lost_is_said_again_when_it_is_back():
+    m = Machine(MAP)
+    m.handle(Command("play", emotion="calm"), 0.0)
+    m.handle(PlayerStatus(True, "evening"), 0.5)
+    m.handle(PlayerLost("timed out"), 1.0)
+    m.handle(Command("stop"), 2.0)
+    assert Stop() in m.handle(PlayerBack(), 3.0)  # MPD may have kept playing through its hang
+    assert Stop() not in m.handle(PlayerBack(), 4.0)  # once
+
+
+def test_a_play_while_mpd_is_lost_is_not_published_as_playing_until_mpd_is_back():
+    m = Machine(MAP)
+    m.handle(PlayerLost("timed out"), 0.0)
+    state = published(m.handle(Command("play", emotion="calm"), 1.0))
+    assert (state["state"], state["playlist"]) == ("error", None)
+    actions = m.handle(PlayerBack(), 2.0)
+    assert Play("calm", ("evening",)) in actions and published(actions)["state"] == "playing"
