@@ -177,7 +177,7 @@ class Mic:
             raise MicError(f"input_file {path}: {exc.strerror or exc}") from None
         if self._file_cache is None or self._file_cache[:2] != (path, mtime):
             try:
-                self._file_cache = (path, mtime, audio.load(path, rate))
+                self._file_cache = (path, mtime, audio.load(path, rate, self.settings.max_seconds + 1))
             except AudioError as exc:
                 raise MicError(str(exc)) from None
         return self._file_cache[2]

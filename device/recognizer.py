@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from functools import cached_property
@@ -13,6 +14,11 @@ from . import audio, circumplex
 from . import card as cards
 from .features import extract
 from .model import EmotionModel
+
+log = logging.getLogger(__name__)
+
+MAX_FILE_SECONDS = 30.0
+"""How much of a file :meth:`Recognizer.classify_file` reads: at 48 kHz stereo about 12 MB."""
 
 
 @dataclass(frozen=True)
@@ -100,5 +106,13 @@ class Recognizer:
         )
 
     def classify_file(self, path: str | Path) -> Prediction:
-        """Return the emotion in the audio file at ``path`` (any rate, mono or stereo)."""
-        return self.classify(audio.load(path, self.sample_rate))
+        """Return the emotion in the audio file at ``path`` (any rate, mono or stereo).
+
+        Only its first :data:`MAX_FILE_SECONDS` are read (an utterance is a few seconds; the model
+        looks at most at ``max_windows`` windows of it), so memory is bounded whatever the file's length.
+        """
+        samples = audio.load(path, self.sample_rate, max_seconds=MAX_FILE_SECONDS)
+        if len(samples) >= MAX_FILE_SECONDS * self.sample_rate:
+            log.warning("%s is longer than %gs: only its first %gs were classified", path, MAX_FILE_SECONDS,
+                        MAX_FILE_SECONDS)
+        return self.classify(samples)

@@ -1,3 +1,6 @@
+import logging
+import os
+
 import numpy as np
 import pytest
 import soundfile
@@ -41,3 +44,32 @@ def test_missing_and_empty_files(tmp_path):
     soundfile.write(empty, np.zeros(0, dtype=np.float32), 16000)
     with pytest.raises(AudioError, match="empty.wav"):
         audio.load(empty)
+
+
+def test_a_missing_file_a_folder_and_a_fifo_say_what_they_are_and_a_fifo_is_never_waited_on(tmp_path):
+    with pytest.raises(AudioError, match=r"cannot read audio file .*nowhere.wav: No such file or directory"):
+        audio.load(tmp_path / "nowhere.wav")
+    with pytest.raises(AudioError, match="is a folder, not an audio file"):
+        audio.load(tmp_path)
+    fifo = tmp_path / "pipe.wav"
+    os.mkfifo(fifo)  # nobody writes to it: opening it for reading would wait forever
+    with pytest.raises(AudioError, match="pipe.wav is not a regular file"):
+        audio.load(fifo)
+
+
+def test_a_truncated_wav_is_read_with_a_warning(tmp_path, caplog):
+    whole = tmp_path / "whole.wav"
+    soundfile.write(whole, tone(1.0, 440.0, 0.5, 16000), 16000, subtype="PCM_16")
+    cut = tmp_path / "cut.wav"
+    cut.write_bytes(whole.read_bytes()[:-16000])  # half the samples gone, the header unchanged
+    with caplog.at_level(logging.WARNING, logger="device.audio"):
+        assert len(audio.load(whole)) == 16000 and not caplog.records
+        assert len(audio.load(cut)) == 8000
+    assert "cut.wav is truncated: its header promises 32000 bytes of audio, the file holds 16000" in caplog.text
+
+
+def test_max_seconds_reads_only_the_beginning(tmp_path):
+    path = tmp_path / "long.flac"
+    soundfile.write(path, tone(5.0, 440.0, 0.5, 48000), 48000)
+    assert len(audio.load(path, 16000, max_seconds=2.0)) == 32000
+    assert len(audio.load(path, 16000)) == 80000

@@ -1,6 +1,7 @@
 """``python -m device classify``, run as a newcomer runs it."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -57,3 +58,25 @@ def test_missing_model_is_one_clear_line(tmp_path):
     assert out.returncode == 2
     assert out.stderr.strip().splitlines() == [f"error: model card {tmp_path / 'none.json'} not found: "
                                                "pass --model with the .json card of a model"]
+
+
+def test_a_fifo_a_folder_and_a_missing_file_are_named_and_the_others_still_classified(tmp_path):
+    fifo = tmp_path / "pipe.wav"
+    os.mkfifo(fifo)  # no writer: it must not hang
+    out = classify("--json", str(fifo), str(tmp_path), str(tmp_path / "gone.flac"), str(SAMPLES[0]))
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [line["error"] for line in lines[:3]] == [
+        f"{fifo} is not a regular file (a FIFO, socket or device): give a recording",
+        f"{tmp_path} is a folder, not an audio file",
+        f"cannot read audio file {tmp_path / 'gone.flac'}: No such file or directory"]
+    assert lines[3]["emotion"] and out.returncode == 1
+
+
+def test_a_long_recording_is_classified_from_its_beginning_with_a_warning(tmp_path):
+    speech, rate = soundfile.read(SAMPLES[0], dtype="float32")
+    long = tmp_path / "long.flac"
+    soundfile.write(long, np.concatenate([speech, np.zeros(40 * rate, np.float32)]), rate)
+    out = classify("--json", str(long), str(SAMPLES[0]))
+    first, alone = (json.loads(line) for line in out.stdout.splitlines())
+    assert first["emotion"] == alone["emotion"] and abs(first["confidence"] - alone["confidence"]) < 0.05
+    assert "only its first 30s were classified" in out.stderr
