@@ -4,17 +4,33 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 from pathlib import Path
 
 from . import config
 from .errors import ConfigError
 from .journal import Journal, since_days, summary
 
+MAX_DAYS = 36600
+"""A hundred years: ``--days`` beyond it is refused (it would reach before the epoch)."""
+
+
+def days_arg(text: str) -> int:
+    """``--days``: a whole number from 1 to :data:`MAX_DAYS`."""
+    try:
+        days = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number of days: {text!r}") from None
+    if not 1 <= days <= MAX_DAYS:
+        raise argparse.ArgumentTypeError(f"must be from 1 to {MAX_DAYS}, not {days}")
+    return days
+
 
 def add_parser(sub) -> argparse.ArgumentParser:
     p = sub.add_parser("history", help="print the mood journal with a per-day summary",
                        description="Print every recognition of the last N days, then one line per day.")
-    p.add_argument("--days", type=int, default=7, metavar="N", help="today and the N-1 days before (default 7)")
+    p.add_argument("--days", type=days_arg, default=7, metavar="N",
+                   help=f"today and the N-1 days before (default 7, at most {MAX_DAYS})")
     p.add_argument("--config", type=Path, metavar="FILE", help="settings naming the journal ([journal] path)")
     p.add_argument("--journal", type=Path, metavar="FILE", help="the journal file itself (overrides --config)")
     p.add_argument("--json", action="store_true", help="one JSON object per recognition, then per day")
@@ -25,8 +41,13 @@ def main(args) -> int:
     path = args.journal or Path((config.load(args.config) if args.config else config.Settings()).journal.path)
     if not path.exists():
         raise ConfigError(f"no journal at {path} (the daemon creates it at its first recognition)")
-    with Journal(path) as journal:
-        entries = journal.entries(since=since_days(args.days))
+    if not path.is_file():
+        raise ConfigError(f"the journal {path} is not a file")
+    try:
+        with Journal(path) as journal:
+            entries = journal.entries(since=since_days(args.days))
+    except sqlite3.DatabaseError as exc:
+        raise ConfigError(f"cannot read the journal {path}: {exc} (is it an emotune journal?)") from None
     days = summary(entries)
     if args.json:
         for e in entries:

@@ -85,3 +85,10 @@ def test_settings_are_frozen(tmp_path):
 
 def test_default_device_id_is_topic_safe():
     assert config._ID.match(config.default_device_id())
+
+
+def test_a_config_that_is_not_utf8_is_one_clear_error(tmp_path):
+    path = tmp_path / "emotune.toml"
+    path.write_bytes('[mqtt]\nhost = "caf\xe9"\n'.encode("latin-1"))
+    with pytest.raises(ConfigError, match=r"emotune.toml: not UTF-8 text \(byte 18\); save the config as UTF-8"):
+        config.load(path)

@@ -4,6 +4,8 @@ import json
 import time
 from datetime import datetime, timedelta
 
+import pytest
+
 from device.__main__ import main
 from device.journal import Journal
 
@@ -55,3 +57,22 @@ def test_config_names_the_journal_and_a_missing_one_is_a_clear_error(tmp_path, c
     fill(tmp_path / "state" / "journal.sqlite")
     assert main(["history", "--config", str(tmp_path / "emotune.toml"), "--days", "1"]) == 0
     assert "energetic-bright" in capsys.readouterr().out
+
+
+def test_a_file_that_is_not_a_journal_a_folder_and_absurd_days_are_one_line_errors(tmp_path, capsys):
+    junk = tmp_path / "journal.sqlite"
+    junk.write_bytes(b"this is no database" * 100)
+    assert main(["history", "--journal", str(junk)]) == 2
+    assert capsys.readouterr().err.strip() == \
+        f"error: cannot read the journal {junk}: file is not a database (is it an emotune journal?)"
+    assert main(["history", "--journal", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.strip() == f"error: the journal {tmp_path} is not a file"
+    fill(tmp_path / "real.sqlite")
+    for days in ("99999999", "0", "-3", "x"):
+        with pytest.raises(SystemExit) as exit_:
+            main(["history", "--journal", str(tmp_path / "real.sqlite"), "--days", days])
+        assert exit_.value.code == 2
+        err = capsys.readouterr().err
+        assert "argument --days" in err and "Traceback" not in err
+    assert main(["history", "--journal", str(tmp_path / "real.sqlite"), "--days", "36600"]) == 0
+    assert "fearful" in capsys.readouterr().out
