@@ -10,9 +10,15 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import logging
 import os
+import re
 import shutil
+import signal
+import subprocess
+import sys
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +35,7 @@ from training.synthmusic import make_library, write
 QUADRANT = {"happy": (1, 1), "angry": (1, -1), "calm": (-1, 1), "sad": (-1, -1)}
 """Mood -> (sign of arousal, sign of valence) it was made for."""
 NAMES = {"happy": "energetic-bright", "angry": "energetic-dark", "calm": "calm-bright", "sad": "calm-dark"}
+REPO = Path(__file__).resolve().parent.parent
 UNICODE = "happy/Ça va – encore.flac"
 BROKEN = {"broken/noise.mp3": "cannot decode", "broken/empty.flac": "empty file",
           "broken/silence.wav": "silent", "broken/clip.m4a": "ffmpeg"}
@@ -294,3 +301,98 @@ def test_a_model_of_other_features_is_refused_naming_the_file(copy, tmp_path, ca
     assert main(["playlists", "--library", str(root), "--out", str(out), "--model", str(bad)]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"error: {bad} was trained on other features") and "mels 64 -> 40" in err
+
+
+def test_an_out_that_is_a_file_is_refused_before_any_analysis(copy, tmp_path, capsys):
+    root, _ = copy
+    (tmp_path / "taken").write_text("mine")
+    cache = tmp_path / "cache.json"
+    assert main(["playlists", "--library", str(root), "--out", str(tmp_path / "taken"), "--cache", str(cache)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"error: --out {tmp_path / 'taken'} is a file: give the folder the playlists go in " \
+                  "(MPD's playlist_directory)\n"
+    assert not cache.exists()  # refused before the work, not after it
+    assert main(["playlists", "--library", str(root), "--out", str(tmp_path / "o"), "--cache", str(tmp_path)]) == 2
+    assert "is a folder: give the cache file's path" in capsys.readouterr().err
+
+
+def test_playlists_of_the_users_own_are_never_overwritten(copy, capsys):
+    root, out = copy
+    (out / "party.m3u").write_text("mine.flac\n")  # a name emotune never writes: left alone by every run
+    assert main(["playlists", "--library", str(root), "--out", str(out), "--jobs", "1"]) == 0
+    assert (out / "party.m3u").read_text() == "mine.flac\n"
+    ours = json.loads((out / JSON_NAME).read_text(encoding="utf-8"))["playlists"][0]["file"]
+    (out / JSON_NAME).unlink()  # the manifest is gone: emotune no longer knows the .m3u files as its own
+    capsys.readouterr()
+    before = (out / ours).read_text()
+    assert main(["playlists", "--library", str(root), "--out", str(out), "--jobs", "1"]) == 2
+    assert "was not written by emotune" in capsys.readouterr().err
+    assert (out / ours).read_text() == before and (out / "party.m3u").exists()
+    (out / JSON_NAME).write_text('{"my": "own"}')
+    for m3u in out.glob("*-*.m3u"):
+        m3u.unlink()
+    assert main(["playlists", "--library", str(root), "--out", str(out), "--jobs", "1"]) == 2
+    assert "is not a playlists map emotune wrote" in capsys.readouterr().err
+    assert (out / JSON_NAME).read_text() == '{"my": "own"}'
+
+
+@pytest.mark.parametrize("content", ["[1, 2, 3]", '{"version": "x", "tracks": [1]}', '{"tracks": {"a.flac": 3}}'])
+def test_a_feature_cache_of_the_wrong_shape_is_ignored(tmp_path, content, caplog):
+    path = tmp_path / "cache.json"
+    path.write_text(content)
+    with caplog.at_level(logging.WARNING, logger="training.library"):
+        assert FeatureCache(path, "v").entries == {}
+    assert "not a cache of this tool" in caplog.text
+
+
+def test_a_cache_entry_without_features_is_analysed_again(copy):
+    root, out = copy
+    data = json.loads((out / CACHE_NAME).read_text(encoding="utf-8"))
+    entry = data["tracks"]["calm/calm-01.mp3"]
+    del entry["features"]
+    (out / CACHE_NAME).write_text(json.dumps(data))
+    _, summary = run_build(Settings(root, out, jobs=1))
+    assert "(1 analysed now" in summary
+
+
+def test_saves_at_the_same_time_never_collide(tmp_path):
+    caches = [FeatureCache(tmp_path / "cache.json", "v") for _ in range(4)]
+    for i, cache in enumerate(caches):
+        cache.entries = {f"{i}.flac": {"features": {}, "size": i, "mtime_ns": i}}
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda c: [c.save() for _ in range(50)], caches))
+    assert len(json.loads((tmp_path / "cache.json").read_text())["tracks"]) == 1  # whole, one writer's
+    assert [p.name for p in tmp_path.iterdir()] == ["cache.json"]  # no temporary file left behind
+
+
+def test_a_dangling_link_and_a_name_with_a_line_break_are_listed_as_skipped(copy):
+    root, out = copy
+    (root / "gone.flac").symlink_to(root / "nowhere.flac")
+    shutil.copy2(root / "calm/calm-00.flac", root / "calm/two\nlines.flac")
+    doc, summary = run_build(Settings(root, out, jobs=1))
+    skipped = {s["path"]: s["reason"] for s in doc["skipped"]}
+    assert skipped["gone.flac"] == "a link to nothing"
+    assert "M3U playlist cannot hold" in skipped["calm/two\nlines.flac"]
+    assert all("lines.flac" not in (out / p["file"]).read_text() for p in doc["playlists"])
+    assert "gone.flac: a link to nothing" in summary
+
+
+def test_ctrl_c_stops_with_one_line_and_keeps_the_cache(copy, tmp_path):
+    root, _ = copy
+    for n in range(6):  # enough tracks to be stopped half way
+        shutil.copytree(root / "calm", root / f"more-{n}")
+    out, env = tmp_path / "fresh", {**os.environ, "PYTHONPATH": str(REPO)}
+    child = subprocess.Popen([sys.executable, "-m", "training", "playlists", "--library", str(root), "--out",
+                              str(out), "--jobs", "2"], cwd=REPO, env=env, stderr=subprocess.PIPE,
+                             start_new_session=True)
+    seen = b""
+    while not re.search(rb"\| [1-9]\d*/\d+ \[", seen):  # some tracks analysed, more to go
+        byte = child.stderr.read(1)
+        assert byte, seen.decode(errors="replace")
+        seen += byte
+    os.killpg(child.pid, signal.SIGINT)  # as Ctrl-C does: the whole foreground group
+    rest = child.communicate(timeout=60)[1]
+    err = (seen + rest).decode(errors="replace")
+    assert child.returncode == 130, err
+    assert "Traceback" not in err and f"interrupted: what was analysed is kept in {out / CACHE_NAME}" in err
+    assert json.loads((out / CACHE_NAME).read_text(encoding="utf-8"))["tracks"]

@@ -23,6 +23,7 @@ e.g. ``calm-bright``; a repeated name gets ``-2``, ``-3``.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,6 +43,10 @@ TIMBRE_FEATURES: dict[str, float] = {
 AROUSAL: dict[str, float] = {"loudness_db": 0.4, "onset_rate": 0.3, "tempo_bpm": 0.3}
 VALENCE: dict[str, float] = {"mode": 0.6, "brightness": 0.4}
 NAME_BORDER = 0.25
+AROUSAL_WORDS = ("calm", "moderate", "energetic")
+VALENCE_WORDS = ("dark", "neutral", "bright")
+NAME_PATTERN = re.compile(rf"({'|'.join(AROUSAL_WORDS)})-({'|'.join(VALENCE_WORDS)})(-\d+)?")
+"""Every name :func:`unique_names` can give, e.g. ``calm-bright`` or ``energetic-dark-2``."""
 
 
 @dataclass(frozen=True)
@@ -146,10 +151,10 @@ def choose_k(x: np.ndarray, settings: ClusterSettings) -> tuple[int, dict[int, f
 def name_for(arousal: float, valence: float) -> str:
     """Return the plain name of a point on the plane, e.g. ``calm-bright`` or ``energetic-dark``."""
 
-    def word(v: float, low: str, mid: str, high: str) -> str:
-        return low if v < -NAME_BORDER else high if v > NAME_BORDER else mid
+    def word(v: float, words: tuple[str, str, str]) -> str:
+        return words[0] if v < -NAME_BORDER else words[2] if v > NAME_BORDER else words[1]
 
-    return f"{word(arousal, 'calm', 'moderate', 'energetic')}-{word(valence, 'dark', 'neutral', 'bright')}"
+    return f"{word(arousal, AROUSAL_WORDS)}-{word(valence, VALENCE_WORDS)}"
 
 
 def unique_names(points: list[tuple[float, float]]) -> list[str]:

@@ -24,6 +24,8 @@ from device.audio import SUFFIXES as SNDFILE_SUFFIXES
 from device.audio import resample
 from device.errors import AudioError
 
+from .files import write_atomic
+
 log = logging.getLogger(__name__)
 
 FFMPEG_SUFFIXES = frozenset({".m4a", ".mp4", ".aac", ".alac", ".wma"})
@@ -50,9 +52,11 @@ class ExcerptSettings:
     """Where the excerpt's middle lies, as a fraction of the track: the middle skips intros and fades."""
 
 
-def find_tracks(root: Path) -> list[Track]:
+def find_tracks(root: Path, unusable: list[tuple[str, str]] | None = None) -> list[Track]:
     """Return every audio file under ``root`` (following links, skipping hidden names), sorted by path.
 
+    Audio files that cannot be used (a dangling link; a name with a line break, which an M3U
+    playlist cannot hold) are left out and, given ``unusable``, appended to it as (path, reason).
     Raises ``FileNotFoundError`` if ``root`` is not a directory.
     """
     if not root.is_dir():
@@ -69,11 +73,18 @@ def find_tracks(root: Path) -> list[Track]:
             if name.startswith(".") or Path(name).suffix.lower() not in AUDIO_SUFFIXES:
                 continue
             path = Path(folder) / name
+            relative = path.relative_to(root).as_posix()
             try:
                 st = path.stat()
-            except OSError:  # a dangling link
-                continue
-            found.append(Track(path.relative_to(root).as_posix(), st.st_size, st.st_mtime_ns))
+            except OSError as exc:  # a dangling link, or no permission
+                reason = "a link to nothing" if path.is_symlink() else f"cannot be read ({exc.strerror or exc})"
+            else:
+                if "\n" not in relative and "\r" not in relative:
+                    found.append(Track(relative, st.st_size, st.st_mtime_ns))
+                    continue
+                reason = "its name holds a line break, which an M3U playlist cannot hold: rename it"
+            if unusable is not None:
+                unusable.append((relative, reason))
     return sorted(found, key=lambda t: t.path)
 
 
@@ -194,8 +205,11 @@ class FeatureCache:
             except (OSError, ValueError) as exc:
                 log.warning("ignoring unreadable feature cache %s: %s", path, exc)
                 return
-            if data.get("version") == version:
-                self.entries = data.get("tracks", {})
+            tracks = data.get("tracks") if isinstance(data, dict) else None
+            if not isinstance(tracks, dict) or not all(isinstance(e, dict) for e in tracks.values()):
+                log.warning("ignoring feature cache %s: not a cache of this tool (analysing everything again)", path)
+            elif data.get("version") == version:
+                self.entries = {p: e for p, e in tracks.items() if "features" in e or "error" in e}
             else:
                 log.info("feature cache %s was written by other settings; analysing everything again", path)
 
@@ -219,8 +233,4 @@ class FeatureCache:
             paths = {t.path for t in keep}
             self.entries = {p: e for p, e in self.entries.items() if p in paths}
         data = {"version": self.version, "tracks": self.entries}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        tmp.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
-        tmp.replace(self.path)
-        return self.path
+        return write_atomic(self.path, json.dumps(data, separators=(",", ":")))

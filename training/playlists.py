@@ -20,6 +20,11 @@ writes, into ``--out`` (MPD's ``playlist_directory``; ``--library`` is its ``mus
   changed files.
 
 Files that cannot be decoded are skipped and listed at the end; the run still succeeds.
+
+Only files this tool wrote are ever replaced or deleted: ``playlists.json`` is the manifest of the
+``.m3u`` files of the last run, and an ``.m3u`` of a name it could write that it did not (your own
+playlist in MPD's folder) stops the run before any work, naming the file. Every file is written
+atomically (:mod:`training.files`), so a crash or two runs at once never leave half a file.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ import json
 import logging
 import multiprocessing
 import os
+import signal
+import sys
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -39,7 +46,8 @@ from tqdm import tqdm
 from device.errors import AudioError
 
 from . import moodmap, music_model
-from .cluster import Clustering, ClusterSettings, cluster, columns, formula_place
+from .cluster import NAME_PATTERN, Clustering, ClusterSettings, cluster, columns, formula_place
+from .files import replacing, write_atomic
 from .library import AUDIO_SUFFIXES, ExcerptSettings, FeatureCache, Track, find_tracks, read_excerpt, read_tags
 from .music4q import QUADRANT_MOODS, quadrant
 from .track_features import AnalysisSettings, TrackFeatures, analyse
@@ -169,7 +177,9 @@ def _analyse_all(settings: Settings, todo: list[Track]):
         return
     # fork: workers share the imports already made (numpy, scipy) instead of importing them again.
     # The pool is made before the progress bar so that no thread of this process is copied.
-    with multiprocessing.get_context("fork").Pool(min(settings.jobs, len(todo))) as pool:
+    # Workers ignore Ctrl-C: the parent alone stops (keeping the cache) instead of each printing a traceback.
+    with multiprocessing.get_context("fork").Pool(min(settings.jobs, len(todo)), signal.signal,
+                                                  (signal.SIGINT, signal.SIG_IGN)) as pool:
         entries = pool.imap(work, todo, chunksize=1)
         yield from tqdm(zip(todo, entries, strict=True), total=len(todo), desc="analysing", unit="track")
 
@@ -179,8 +189,9 @@ def analyse_library(settings: Settings) -> Analysed:
 
     Raises ``ValueError`` naming the directory if it holds no audio files.
     """
-    tracks = find_tracks(settings.library)
-    if not tracks:
+    unusable: list[tuple[str, str]] = []
+    tracks = find_tracks(settings.library, unusable)
+    if not tracks and not unusable:
         raise ValueError(f"no audio files in {settings.library} (looked for "
                          f"{', '.join(sorted(AUDIO_SUFFIXES))} in it and below)")
     cache = FeatureCache(settings.cache_path, settings.cache_version)
@@ -193,6 +204,7 @@ def analyse_library(settings: Settings) -> Analysed:
     finally:  # an interrupted run keeps what it analysed
         cache.save(tracks)
     out = Analysed([], [], [], [], len(todo), cache)
+    out.skipped += unusable
     for track in tracks:
         entry = cache.get(track)
         if "error" in entry:
@@ -299,16 +311,46 @@ def quadrant_name(arousal: float, valence: float) -> str:
     return f"{q} {QUADRANT_MOODS[q]}"
 
 
-def remove_stale(out: Path, keep: set[str]) -> None:
-    """Delete the .m3u files an earlier run listed in ``playlists.json`` that this run does not write."""
+def manifest(out: Path) -> set[str]:
+    """Return the ``.m3u`` files the last run wrote into ``out``, as its ``playlists.json`` lists them."""
     try:
         previous = json.loads((out / JSON_NAME).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        files = {p["file"] for p in previous["playlists"]}
+    except (OSError, ValueError, TypeError, KeyError):
+        return set()
+    return {f for f in files if isinstance(f, str) and f.endswith(".m3u") and "/" not in f}
+
+
+def check_outputs(settings: Settings) -> None:
+    """Raise ``ValueError`` naming the path if the outputs cannot be written or would replace a file not ours.
+
+    Called before any work, so that a long analysis never ends in a refusal to write.
+    """
+    out = settings.out
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} is a file: give the folder the playlists go in (MPD's playlist_directory)")
+    if settings.cache_path.is_dir():
+        raise ValueError(f"--cache {settings.cache_path} is a folder: give the cache file's path")
+    if not out.exists():
         return
-    for p in previous.get("playlists", []):
-        name = p.get("file", "")
-        if name.endswith(".m3u") and "/" not in name and name not in keep:
-            (out / name).unlink(missing_ok=True)
+    ours = manifest(out)
+    theirs = sorted(f.name for f in out.iterdir()
+                    if f.suffix == ".m3u" and NAME_PATTERN.fullmatch(f.stem) and f.name not in ours)
+    if theirs:
+        raise ValueError(f"{out / theirs[0]} was not written by emotune (not in {out / JSON_NAME}) and a playlist "
+                         "of that name may be: move it, or give another --out")
+    doc = out / JSON_NAME
+    if doc.exists() and not ours:
+        try:
+            json.loads(doc.read_text(encoding="utf-8"))["emotions"]
+        except (OSError, ValueError, TypeError, KeyError):
+            raise ValueError(f"{doc} is not a playlists map emotune wrote: move it, or give another --out") from None
+
+
+def remove_stale(out: Path, keep: set[str]) -> None:
+    """Delete the .m3u files the last run wrote (its manifest) that this run does not write."""
+    for name in manifest(out) - keep:
+        (out / name).unlink(missing_ok=True)
 
 
 def write(settings: Settings, data: Analysed, result: Clustering, emotions: dict[str, list[str]],
@@ -318,13 +360,14 @@ def write(settings: Settings, data: Analysed, result: Clustering, emotions: dict
     doc = contract(settings, data, result, emotions, placed_by)
     remove_stale(settings.out, {p["file"] for p in doc["playlists"]})
     for c in result.clusters:
-        (settings.out / f"{c.name}.m3u").write_text(
-            m3u([data.tracks[i].path for i in c.members], [data.tags[i] for i in c.members]), encoding="utf-8")
-    (settings.out / JSON_NAME).write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        write_atomic(settings.out / f"{c.name}.m3u",
+                     m3u([data.tracks[i].path for i in c.members], [data.tags[i] for i in c.members]))
+    write_atomic(settings.out / JSON_NAME, json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
     from . import plots  # matplotlib only when there is something to draw
 
-    plots.mood_plane(result, f"{settings.library.resolve().name}: {len(data.tracks)} tracks, "
-                     f"{len(result.clusters)} playlists", settings.out / PNG_NAME)
+    with replacing(settings.out / PNG_NAME) as png:
+        plots.mood_plane(result, f"{settings.library.resolve().name}: {len(data.tracks)} tracks, "
+                         f"{len(result.clusters)} playlists", png)
     return doc
 
 
@@ -343,6 +386,7 @@ def report(doc: dict, data: Analysed, out: Path) -> str:
 
 def build(settings: Settings) -> dict:
     """Analyse, cluster, map and write: the whole command; return the ``playlists.json`` content."""
+    check_outputs(settings)
     data = analyse_library(settings)
     if not data.tracks:
         print("\n".join(f"  {p}: {r}" for p, r in data.skipped))
@@ -382,6 +426,12 @@ def tag_tracks(settings: Settings, data: Analysed, placed: list[dict]) -> str:
 
 
 def main(args: argparse.Namespace) -> int:
-    build(settings_from(args))
+    settings = settings_from(args)
+    try:
+        build(settings)
+    except KeyboardInterrupt:
+        print(f"interrupted: what was analysed is kept in {settings.cache_path}; run again to go on",
+              file=sys.stderr)
+        return 130
     return 0
 
