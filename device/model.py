@@ -46,6 +46,7 @@ class EmotionModel:
 
     def __init__(self, card: ModelCard, threads: int = 1):
         path = card.model_path
+        card.verify()
         try:
             self._interpreter = _interpreter_class()(model_path=str(path), num_threads=threads)
             self._interpreter.allocate_tensors()

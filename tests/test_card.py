@@ -1,10 +1,12 @@
 import json
+import logging
 
 import pytest
 
 from device import card as cards
 from device.errors import ModelError
 from device.features import FrontEnd
+from device.model import EmotionModel
 
 
 def test_card_round_trips(tmp_path):
@@ -25,9 +27,71 @@ def test_unreadable_and_incomplete_cards_name_file_and_field(tmp_path):
     bad.write_text("{not json")
     with pytest.raises(ModelError, match="bad.json is unreadable"):
         cards.load(bad)
-    bad.write_text(json.dumps({"labels": ["a"], "model_file": "x.tflite"}))
+    bad.write_text(json.dumps({"labels": ["a", "b"], "model_file": "x.tflite"}))
     with pytest.raises(ModelError, match="bad.json lacks the field 'frontend'"):
         cards.load(bad)
-    bad.write_text(json.dumps({"labels": ["a"], "model_file": "x", "frontend": {"nfilter": 3}}))
-    with pytest.raises(ModelError, match="bad.json has a bad field.*nfilter"):
+    bad.write_text(json.dumps({"labels": ["a", "b"], "model_file": "x", "frontend": {"nfilter": 3}}))
+    with pytest.raises(ModelError, match="bad.json: unknown field frontend.nfilter"):
         cards.load(bad)
+
+
+def shipped_copy(tmp_path, **changes):
+    """The shipped card and model copied into ``tmp_path``, with ``changes`` made to the card's JSON."""
+    data = json.loads(cards.DEFAULT_CARD.read_text())
+    data.update(changes)
+    (tmp_path / data["model_file"]).write_bytes((cards.DEFAULT_CARD.parent / data["model_file"]).read_bytes())
+    path = tmp_path / "card.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_the_shipped_cards_are_signed_by_their_models():
+    for path in [cards.DEFAULT_CARD, *cards.DEFAULT_CARD.parent.glob("validation/*.tflite")]:
+        card = cards.load(path)
+        assert card.fingerprint and card.verify() is None
+
+
+def test_labels_reordered_or_another_model_file_are_refused(tmp_path):
+    labels = json.loads(cards.DEFAULT_CARD.read_text())["labels"]
+    swapped = [labels[1], labels[0], *labels[2:]]
+    with pytest.raises(ModelError, match="does not belong to .*fingerprint differs"):
+        EmotionModel(cards.load(shipped_copy(tmp_path, labels=swapped)))
+    path = shipped_copy(tmp_path)
+    other = cards.DEFAULT_CARD.parent / "validation" / "speakers.tflite"
+    (tmp_path / "emotune-ser.tflite").write_bytes(other.read_bytes())
+    with pytest.raises(ModelError, match="does not belong to"):
+        EmotionModel(cards.load(path))
+
+
+def test_an_unsigned_card_works_with_a_warning(tmp_path, caplog):
+    path = shipped_copy(tmp_path)
+    data = json.loads(path.read_text())
+    del data["fingerprint"]
+    path.write_text(json.dumps(data))
+    with caplog.at_level(logging.WARNING, logger="device.card"):
+        EmotionModel(cards.load(path))
+    assert "has no fingerprint" in caplog.text
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"labels": ["calm", "calm", "sad"]}, "labels must be unique: calm repeated"),
+    ({"labels": ["calm"]}, "labels must be a list of at least two names"),
+    ({"labels": ["calm", 3]}, "each label must be a non-empty string, not 3"),
+    ({"frontend": {"sample_rate": 0}}, "frontend.sample_rate must be above 0, not 0"),
+    ({"frontend": {"max_windows": 0}}, "frontend.max_windows must be above 0, not 0"),
+    ({"frontend": {"frames": "300"}}, "frontend.frames must be a whole number, not '300'"),
+    ({"frontend": {"frames": 300.5}}, "frontend.frames must be a whole number, not 300.5"),
+    ({"frontend": {"winlen": True}}, "frontend.winlen must be a number, not True"),
+    ({"frontend": {"nfilter": 3}}, "unknown field frontend.nfilter"),
+    ({"frontend": {"endpoint": {"pad_seconds": "x"}}}, "frontend.endpoint.pad_seconds must be a number"),
+    ({"frontend": {"highfreq": 9000.0}}, "need 0 <= lowfreq < highfreq <= sample_rate / 2"),
+    ({"frontend": []}, "frontend must be a JSON object"),
+    ({"model_file": ""}, "model_file must be a non-empty string"),
+])
+def test_each_bad_field_is_one_line_naming_it(tmp_path, change, message):
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps({"labels": ["calm", "sad"], "model_file": "m.tflite", "frontend": {}, **change}))
+    with pytest.raises(ModelError) as error:
+        cards.load(path)
+    assert str(error.value).startswith(f"model card {path}: ") and message in str(error.value)
+    assert "\n" not in str(error.value)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 
-from device.card import ModelCard
+from device.card import ModelCard, fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ def write(flatbuffer: bytes, card: ModelCard, card_path: Path) -> ModelCard:
     card_path = Path(card_path)
     card_path.parent.mkdir(parents=True, exist_ok=True)
     (card_path.parent / card.model_file).write_bytes(flatbuffer)
+    card = replace(card, fingerprint=fingerprint(flatbuffer, card.labels))
     card.save(card_path)
     log.info("wrote %s (%d bytes) and its card %s", card.model_file, len(flatbuffer), card_path)
     from device.card import load

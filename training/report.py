@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -90,8 +91,7 @@ def build(model, fe: FrontEnd, data: Examples, test_clips: list[Clip], test_audi
         metrics["validation"] = validation
     metrics["model_bytes"] = card.model_path.stat().st_size
     training = {**training, "minutes": round((time.time() - started) / 60, 1)}
-    card = ModelCard(labels=card.labels, frontend=card.frontend, model_file=card.model_file, name=card.name,
-                     training=training, metrics=metrics, path=card.path)
+    card = replace(card, training=training, metrics=metrics)
     card.save(card_path)
     log.info("int8 model %d bytes; card %s", metrics["model_bytes"], card_path)
     return card
