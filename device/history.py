@@ -60,7 +60,7 @@ def main(args) -> int:
     print(f"{'time':<19}  {'emotion':<10} {'conf':>5}  {'playlist':<20} outcome")
     for e in reversed(entries):
         print(f"{e.when.strftime('%Y-%m-%d %H:%M:%S'):<19}  {e.emotion:<10} {e.confidence:>5.0%}  "
-              f"{e.playlist or '(unsure)':<20} {e.outcome or ''}")
+              f"{e.playlist or '(none)':<20} {e.outcome or ''}")
     print()
     print(f"{'day':<10}  {'count':>5}  {'mostly':<10} {'conf':>5}  skipped stopped  emotions")
     for d in days:

@@ -11,7 +11,8 @@
 >>> folder.cleanup()
 
 Rows: ``at`` (epoch seconds), ``emotion``, ``confidence``, ``scores`` (JSON), ``playlist`` (NULL when
-unsure), ``speech_seconds``, ``outcome`` (NULL, ``skipped`` or ``stopped`` within a minute).
+nothing was to play: unsure, or no map), ``speech_seconds``, ``outcome`` (NULL, ``skipped`` or
+``stopped`` within a minute, ``refused`` when MPD would not play it).
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ def test_text_lists_the_last_days_oldest_first_then_one_line_per_day(tmp_path, c
     out = capsys.readouterr().out.splitlines()
     rows = [line.split() for line in out[1:4]]
     assert [r[2:4] for r in rows] == [["sad", "60%"], ["happy", "90%"], ["happy", "30%"]]
-    assert rows[1][4:] == ["energetic-bright", "skipped"] and rows[2][4] == "(unsure)"
+    assert rows[1][4:] == ["energetic-bright", "skipped"] and rows[2][4] == "(none)"
     assert "fearful" not in "\n".join(out)  # 30 days ago is outside --days 2
     today = datetime.now().date().isoformat()
     day_lines = {line.split()[0]: line.split() for line in out[5:]}
