@@ -24,10 +24,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from . import machine as m
+from .calibration import CalibrationSettings
 from .config import Settings
 from .discovery import payloads
 from .errors import ConfigError, EmotuneError, NoSpeech
 from .journal import Journal
+from .learning import Learning
 from .machine import Event, Machine, Shutdown, Tick
 from .mic import Mic
 from .mqtt import Mqtt
@@ -66,7 +68,7 @@ def load_map(path: str | Path) -> dict[str, list[str]]:
 class App:
     """The appliance: adapters, the machine and the loop between them.
 
-    ``recognizer`` (anything with ``classify(samples)`` and ``sample_rate``), ``pin_factory`` and
+    ``recognizer`` (anything with ``classify(samples)``, ``sample_rate`` and ``labels``), ``pin_factory`` and
     ``notifier`` can be given (tests, demo); by default they come from the settings. ``on_state`` is
     called (in the loop's thread) with every state the appliance publishes: the demo prints them.
     """
@@ -83,10 +85,13 @@ class App:
         self.recognizer = recognizer
         self.emotions = load_map(settings.playlists.map)
         self.journal = Journal(settings.journal.path) if settings.journal.path else None
+        self.learning = self._learning(tuple(recognizer.labels))
         history = self._history()
         self.machine = Machine(self.emotions, min_confidence=settings.model.min_confidence,
                                max_listen_seconds=settings.audio.max_seconds,
-                               outcome_seconds=settings.journal.outcome_seconds, history=history)
+                               outcome_seconds=settings.journal.outcome_seconds, history=history,
+                               ranker=self.learning.ranker if self.learning else None,
+                               feel_seconds=settings.learning.feel_seconds)
         self.player = Player(settings.mpd, self.post)
         self.mic = Mic(settings.audio, self.post, rate=recognizer.sample_rate)
         self.panel = Panel(settings.gpio, self.post, pin_factory=pin_factory)
@@ -97,6 +102,16 @@ class App:
         self.on_state = on_state
         self.running = threading.Event()
         self._stopping = threading.Event()
+
+    def _learning(self, labels: tuple[str, ...]) -> Learning | None:
+        """The household's learning, from ``[learning]`` (None when off)."""
+        s = self.settings.learning
+        if not s.enabled:
+            return None
+        path = s.path or (str(Path(self.settings.journal.path).with_name("learning.json"))
+                          if self.settings.journal.path else "")
+        return Learning(Path(path) if path else None, labels,
+                        calibration=CalibrationSettings(min_corrections=s.min_corrections))
 
     def _history(self, n: int = 5) -> list[dict]:
         """The journal's last ``n`` recognitions, for the state's ``history`` (the loop reopens the file)."""
@@ -208,6 +223,17 @@ class App:
                                     action.speech_seconds)
             case m.JournalOutcome(at=at, outcome=outcome) if self.journal:
                 self.journal.mark(at, outcome)
+            case m.JournalCorrection(at=at, felt=felt) if self.journal:
+                self.journal.correct(at, felt)
+            case m.Learn(scores=scores, emotion=emotion) if self.learning:
+                self.learning.calibration.learn(scores, emotion)
+                self.learning.save()
+                log.info("learnt a correction: %s (%d so far%s)", emotion, len(self.learning.calibration.corrections),
+                         "" if self.learning.calibration.active else ", not yet acting")
+            case m.SaveLearning() if self.learning:
+                self.learning.save()
+            case m.Forget() if self.learning:
+                self.learning.forget()
 
     def _classify(self, samples) -> None:
         try:
@@ -220,9 +246,15 @@ class App:
             log.error("classification failed: %s", exc)
             self.post(m.ClassifyFailed(f"classification failed: {exc}"))
             return
-        log.info("heard %s (%.0f%%) in %.1fs of speech, %.0f ms", p.emotion, 100 * p.confidence, p.speech_seconds,
-                 p.total_ms)
-        self.post(m.Classified(p.emotion, p.confidence, dict(p.scores), p.speech_seconds, at=time.time()))
+        emotion, confidence = p.emotion, p.confidence
+        if self.learning and self.learning.calibration.active:  # the household's calibration decides
+            calibrated = self.learning.calibration.apply(p.scores)
+            emotion = max(calibrated, key=calibrated.get)
+            confidence = calibrated[emotion]
+        log.info("heard %s (%.0f%%%s) in %.1fs of speech, %.0f ms", emotion, 100 * confidence,
+                 f", the model alone: {p.emotion}" if emotion != p.emotion else "", p.speech_seconds, p.total_ms)
+        # The journal and corrections keep the model's own scores: calibration is always refit from them.
+        self.post(m.Classified(emotion, confidence, dict(p.scores), p.speech_seconds, at=time.time()))
 
     def _publish(self, state: dict) -> None:
         before, self.state = self.state, state

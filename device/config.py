@@ -138,6 +138,18 @@ class JournalSettings:
 
 
 @dataclass(frozen=True)
+class LearningSettings:
+    enabled: bool = True
+    """Learn from the listener: corrections calibrate the voice model, skips re-rank the playlists."""
+    path: str = ""
+    """The learning file; "" = ``learning.json`` beside the journal (in memory only without a journal)."""
+    feel_seconds: float = 300.0
+    """How long after a recognition a ``feel`` command may correct it."""
+    min_corrections: int = 8
+    """Corrections before the calibration acts at all."""
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the daemon is told, one frozen section per table of the TOML file."""
 
@@ -148,11 +160,13 @@ class Settings:
     model: ModelSettings = field(default_factory=ModelSettings)
     playlists: PlaylistSettings = field(default_factory=PlaylistSettings)
     journal: JournalSettings = field(default_factory=JournalSettings)
+    learning: LearningSettings = field(default_factory=LearningSettings)
     source: str = ""
     """The file these settings were read from ("" = defaults)."""
 
 
-_PATHS = {("audio", "input_file"), ("model", "path"), ("playlists", "map"), ("journal", "path"), ("mqtt", "ca_file")}
+_PATHS = {("audio", "input_file"), ("model", "path"), ("playlists", "map"), ("journal", "path"), ("mqtt", "ca_file"),
+          ("learning", "path")}
 _RANGES = {
     ("mpd", "port"): (1, 65535), ("mqtt", "port"): (1, 65535), ("mpd", "timeout"): (0.1, 600),
     ("mpd", "duck_volume"): (0, 100), ("mqtt", "keepalive"): (5, 3600),
@@ -160,7 +174,8 @@ _RANGES = {
     ("audio", "silence_seconds"): (0.1, 10), ("audio", "input_speed"): (0, 1000),
     ("gpio", "button_pin"): (0, 53), ("gpio", "led_pin"): (-1, 53), ("gpio", "long_press_seconds"): (0.1, 30),
     ("gpio", "bounce_seconds"): (0, 1), ("model", "min_confidence"): (0, 1),
-    ("journal", "outcome_seconds"): (0, 86400),
+    ("journal", "outcome_seconds"): (0, 86400), ("learning", "feel_seconds"): (1, 86400),
+    ("learning", "min_corrections"): (1, 10000),
 }
 _ID = re.compile(r"^[A-Za-z0-9_-]+$")
 

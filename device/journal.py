@@ -12,7 +12,9 @@
 
 Rows: ``at`` (epoch seconds), ``emotion``, ``confidence``, ``scores`` (JSON), ``playlist`` (NULL when
 nothing was to play: unsure, or no map), ``speech_seconds``, ``outcome`` (NULL, ``skipped`` or
-``stopped`` within a minute, ``refused`` when MPD would not play it).
+``stopped`` within a minute, ``refused`` when MPD would not play it), ``felt`` (NULL, or the emotion
+the listener said they felt instead: the ``feel`` command). A journal from before ``felt`` gains
+the column when opened.
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ CREATE TABLE IF NOT EXISTS recognitions (
     scores TEXT NOT NULL,
     playlist TEXT,
     speech_seconds REAL,
-    outcome TEXT
+    outcome TEXT,
+    felt TEXT
 );
 CREATE INDEX IF NOT EXISTS recognitions_at ON recognitions (at);
 """
@@ -52,6 +55,8 @@ class Entry:
     playlist: str | None
     speech_seconds: float | None
     outcome: str | None
+    felt: str | None = None
+    """What the listener said they felt (the ``feel`` command), when they corrected it."""
 
     @property
     def when(self) -> datetime:
@@ -72,6 +77,8 @@ class Journal:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")  # a recognition is on disk before the next one
             db.executescript(SCHEMA)
+            if "felt" not in {row[1] for row in db.execute("PRAGMA table_info(recognitions)")}:
+                db.execute("ALTER TABLE recognitions ADD COLUMN felt TEXT")  # a journal from before corrections
             self._db = db
         return self
 
@@ -98,17 +105,21 @@ class Journal:
         self.open()._db.execute("UPDATE recognitions SET outcome = ? WHERE at = ? AND outcome IS NULL",
                                 (outcome, at))
 
+    def correct(self, at: float, felt: str) -> None:
+        """Record that the listener felt ``felt`` at the recognition made at ``at``."""
+        self.open()._db.execute("UPDATE recognitions SET felt = ? WHERE at = ?", (felt, at))
+
     def entries(self, since: float = 0.0, limit: int | None = None) -> list[Entry]:
         """Recognitions at or after ``since`` (epoch seconds), newest first."""
         rows = self.open()._db.execute(
-            "SELECT at, emotion, confidence, scores, playlist, speech_seconds, outcome FROM recognitions"
+            "SELECT at, emotion, confidence, scores, playlist, speech_seconds, outcome, felt FROM recognitions"
             " WHERE at >= ? ORDER BY at DESC LIMIT ?", (since, -1 if limit is None else limit))
-        return [Entry(at, emotion, confidence, json.loads(scores), playlist, speech, outcome)
-                for at, emotion, confidence, scores, playlist, speech, outcome in rows]
+        return [Entry(at, emotion, confidence, json.loads(scores), playlist, speech, outcome, felt)
+                for at, emotion, confidence, scores, playlist, speech, outcome, felt in rows]
 
     def recent(self, n: int = 5) -> list[dict]:
         """The last ``n`` recognitions as the state's ``history`` items, newest first."""
-        return [history_item(e.at, e.emotion, e.confidence, e.playlist) for e in self.entries(limit=n)]
+        return [history_item(e.at, e.emotion, e.confidence, e.playlist, e.felt) for e in self.entries(limit=n)]
 
 
 def summary(entries: list[Entry]) -> list[dict]:

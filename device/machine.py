@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .errors import CommandError
+from .ranker import Ranker
 
 STATES = ("idle", "listening", "thinking", "playing", "unsure", "error")
 
@@ -219,6 +220,32 @@ class JournalRecord(Action):
 
 
 @dataclass(frozen=True)
+class Learn(Action):
+    """The listener corrected a recognition: the model gave ``scores``, they felt ``emotion``."""
+
+    scores: dict[str, float]
+    emotion: str
+
+
+@dataclass(frozen=True)
+class Forget(Action):
+    """Drop everything learnt (corrections, playlist outcomes): back to the shipped model and the map."""
+
+
+@dataclass(frozen=True)
+class SaveLearning(Action):
+    """What the ranker learnt changed: store it."""
+
+
+@dataclass(frozen=True)
+class JournalCorrection(Action):
+    """The listener said they felt ``felt`` at the recognition made at ``at``."""
+
+    at: float
+    felt: str
+
+
+@dataclass(frozen=True)
 class JournalOutcome(Action):
     """The user skipped or stopped the music soon after the recognition made at ``at``."""
 
@@ -227,7 +254,7 @@ class JournalOutcome(Action):
 
 
 # ---------------------------------------------------------------- commands
-ACTIONS = ("listen", "play", "stop", "next", "volume")
+ACTIONS = ("listen", "play", "stop", "next", "volume", "feel", "forget")
 MAX_COMMAND_BYTES = 4096
 
 
@@ -248,11 +275,11 @@ def parse_command(payload: bytes | str) -> Command:
     action = data.get("action")
     if action not in ACTIONS:
         raise CommandError(f"unknown action {str(action)[:40]!r} (known: {', '.join(ACTIONS)})")
-    if action == "play":
+    if action in ("play", "feel"):
         emotion = data.get("emotion")
         if not isinstance(emotion, str) or not emotion or len(emotion) > 40:
-            raise CommandError('"play" needs "emotion", e.g. {"action": "play", "emotion": "calm"}')
-        return Command("play", emotion=emotion)
+            raise CommandError(f'"{action}" needs "emotion", e.g. {{"action": "{action}", "emotion": "calm"}}')
+        return Command(action, emotion=emotion)
     if action == "volume":
         level = data.get("level")
         if isinstance(level, bool) or not isinstance(level, int | float) or not math.isfinite(level) \
@@ -267,9 +294,13 @@ def iso_time(at: float) -> str:
     return datetime.fromtimestamp(at, UTC).isoformat(timespec="seconds")
 
 
-def history_item(at: float, emotion: str, confidence: float, playlist: str | None) -> dict:
-    """One item of the state's ``history``: when (ISO 8601, UTC), what was heard, how sure, what it played."""
-    return {"at": iso_time(at), "emotion": emotion, "confidence": round(confidence, 3), "playlist": playlist}
+def history_item(at: float, emotion: str, confidence: float, playlist: str | None, felt: str | None = None) -> dict:
+    """One item of the state's ``history``: when (ISO 8601, UTC), what was heard, how sure, what it played.
+
+    ``felt`` (only when the listener corrected it): what they said they felt.
+    """
+    item = {"at": iso_time(at), "emotion": emotion, "confidence": round(confidence, 3), "playlist": playlist}
+    return {**item, "felt": felt} if felt else item
 
 
 class Machine:
@@ -278,16 +309,24 @@ class Machine:
     ``emotions`` maps each emotion to the MPD playlists to queue for it, in order (the
     ``"emotions"`` of ``playlists.json``). Times are seconds on one monotonic clock, given with
     each event; ``Classified.at`` is wall-clock time, used only for the journal and the history.
+
+    With a :class:`~device.ranker.Ranker`, the playlist that leads for an emotion is the ranker's
+    choice among the allowed ones, and every outcome (skipped or stopped within
+    ``outcome_seconds``, or still playing after it) is given to it (then :class:`SaveLearning`).
+    A ``feel`` command within ``feel_seconds`` of a recognition corrects it.
     """
 
     def __init__(self, emotions: dict[str, list[str]], *, min_confidence: float = 0.4,
                  max_listen_seconds: float = 8.0, result_seconds: float = 10.0,
-                 outcome_seconds: float = 60.0, history: list[dict] = (), history_size: int = 5):
+                 outcome_seconds: float = 60.0, history: list[dict] = (), history_size: int = 5,
+                 ranker: Ranker | None = None, feel_seconds: float = 300.0):
         self.emotions = {e: tuple(p) for e, p in emotions.items()}
         self.min_confidence = min_confidence
         self.max_listen_seconds = max_listen_seconds
         self.result_seconds = result_seconds
         self.outcome_seconds = outcome_seconds
+        self.ranker = ranker
+        self.feel_seconds = feel_seconds
         self.history: deque[dict] = deque(history, maxlen=history_size)
         self.now = 0.0
         self.activity: str | None = None  # "listening" or "thinking"
@@ -304,7 +343,7 @@ class Machine:
         self.pending: Play | None = None  # a Play to (re)issue when MPD answers
         self.resume_on_back = False
         self.stop_on_back = False  # a stop MPD could not hear: say it again when MPD is back
-        self.last: dict | None = None  # the last recognition: for skip/stop outcomes
+        self.last: dict | None = None  # the last recognition: for outcomes and corrections
         self._published: tuple | None = None
         self._shown: str | None = None
 
@@ -383,6 +422,8 @@ class Machine:
 
     def _play(self, emotion: str) -> list[Action]:
         playlists = self.emotions.get(emotion, ())
+        if self.ranker is not None:
+            playlists = self.ranker.order(emotion, playlists)
         if not self.emotions:
             self.reason = "no playlists map"  # documented: it hears, and plays nothing
             return []
@@ -397,10 +438,19 @@ class Machine:
         return [self.pending]
 
     def _outcome(self, outcome: str) -> list[Action]:
+        """A skip or a stop: against the last recognition if it came soon after it (and its playlist)."""
         last, self.last = self.last, None
         if last and last["played"] and self.now - last["mono"] <= self.outcome_seconds:
-            return [JournalOutcome(last["at"], outcome)]
+            return [JournalOutcome(last["at"], outcome)] + self._rank(last, kept=False)
         return []
+
+    def _rank(self, last: dict, kept: bool) -> list[Action]:
+        """Give the ranker the outcome of the playlist playing now for the recognition ``last``."""
+        if self.ranker is None or last.get("judged") or not self.playlist:
+            return []
+        last["judged"] = True
+        self.ranker.record(last["emotion"], self.playlist, kept)
+        return [SaveLearning()]
 
     def _stop(self) -> list[Action]:
         actions = self._cancel() + [Stop()] + self._outcome("stopped")
@@ -443,7 +493,8 @@ class Machine:
             actions = self._play(event.emotion)
             playlist = actions[0].playlists[0] if actions else None
         self.history.appendleft(history_item(event.at, event.emotion, event.confidence, playlist))
-        self.last = {"at": event.at, "mono": self.now, "played": playlist is not None}
+        self.last = {"at": event.at, "mono": self.now, "played": playlist is not None, "emotion": event.emotion,
+                     "scores": dict(event.scores), "heard_at": self.now}
         actions.append(JournalRecord(event.at, event.emotion, event.confidence, dict(event.scores),
                                      playlist, event.speech_seconds))
         return actions
@@ -471,6 +522,10 @@ class Machine:
             return [Next()] + self._outcome("skipped") if self.music else []
         if event.action == "volume":
             return [SetVolume(event.level)]
+        if event.action == "feel":
+            return self._feel(event.emotion)
+        if event.action == "forget":
+            return [Forget()]
         if event.action == "play":
             if event.emotion not in self.emotions:
                 known = ", ".join(sorted(self.emotions)) or "none: there is no playlists map"
@@ -483,6 +538,26 @@ class Machine:
             self.unsure_until = -math.inf
             return actions + self._play(event.emotion)
         return []
+
+    def _feel(self, felt: str) -> list[Action]:
+        """The listener says what they felt: correct the last recognition and play for that instead."""
+        last = self.last
+        if not last or "scores" not in last or self.now - last["heard_at"] > self.feel_seconds:
+            self.problem = f"nothing to correct: no recognition in the last {self.feel_seconds:g} s"
+            return []
+        known = sorted(set(last["scores"]) | set(self.emotions))  # the model's labels (and the map's emotions)
+        if felt not in known:
+            self.problem = f"cannot feel {felt!r}: not an emotion the model knows ({', '.join(known)})"
+            return []
+        actions = self._cancel() + [JournalCorrection(last["at"], felt), Learn(last["scores"], felt)]
+        if self.history and self.history[0]["at"] == iso_time(last["at"]):
+            self.history[0] = {**self.history[0], "felt": felt}
+        self.problem = None
+        self.emotion, self.reason, self.unsure_until = felt, "corrected", -math.inf
+        played = self._play(felt)
+        # The correction's music is judged for the felt emotion from now on; the old music was not its fault.
+        self.last = {**last, "emotion": felt, "mono": self.now, "played": bool(played), "judged": False}
+        return actions + played
 
     def _on_PlayerStatus(self, event: PlayerStatus) -> list[Action]:
         if self.pending and (not event.playing or event.playlist not in self.pending.playlists):
@@ -540,6 +615,9 @@ class Machine:
             actions = self._cancel()
             self.problem = "the microphone sent no audio in time"
             return actions
+        last = self.last
+        if last and last["played"] and self.music and self.now - last["mono"] > self.outcome_seconds:
+            return self._rank(last, kept=True)  # listened on: the playlist lifted
         return []
 
     def _on_Shutdown(self, event: Shutdown) -> list[Action]:

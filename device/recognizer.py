@@ -85,6 +85,10 @@ class Recognizer:
     def sample_rate(self) -> int:
         return self.card.frontend.sample_rate
 
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self.card.labels
+
     def classify(self, samples: np.ndarray) -> Prediction:
         """Return the emotion in mono float32 ``samples`` at :attr:`sample_rate`.
 

@@ -28,6 +28,7 @@ from device.config import (
     AudioSettings,
     GpioSettings,
     JournalSettings,
+    LearningSettings,
     ModelSettings,
     MpdSettings,
     MqttSettings,
@@ -72,8 +73,13 @@ def tracks_of(playlist_dir: Path, names: list[str]) -> list[str]:
 
 
 def settings_for(mpd_server, broker, map_path: Path, input_file: Path | str, journal: Path | str = "", *,
-                 mpd_port: int | None = None, **audio) -> Settings:
-    """Settings for the appliance against these servers; ``broker=None`` turns MQTT off."""
+                 mpd_port: int | None = None, learning: LearningSettings = LearningSettings(enabled=False),
+                 **audio) -> Settings:
+    """Settings for the appliance against these servers; ``broker=None`` turns MQTT off.
+
+    Learning is off unless ``learning`` turns it on: the ranker would otherwise choose the leading
+    playlist by chance, and most tests check that the map's first one plays.
+    """
     mqtt = MqttSettings(enabled=False) if broker is None else \
         MqttSettings(host=broker.host, port=broker.port, device_id=DEVICE_ID, keepalive=5)
     return Settings(
@@ -84,6 +90,7 @@ def settings_for(mpd_server, broker, map_path: Path, input_file: Path | str, jou
         model=ModelSettings(min_confidence=0.4),
         playlists=PlaylistSettings(map=str(map_path)),
         journal=JournalSettings(path=str(journal)),
+        learning=learning,
         source="test",
     )
 
@@ -99,6 +106,10 @@ class Heard:
     @property
     def sample_rate(self) -> int:
         return self.recognizer.sample_rate
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self.recognizer.labels
 
     def classify(self, samples):
         prediction = self.recognizer.classify(samples)

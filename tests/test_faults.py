@@ -115,7 +115,8 @@ COMMANDS = st.one_of(
     st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
                  lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
                  max_leaves=10).map(lambda v: json.dumps(v).encode()),
-    st.fixed_dictionaries({"action": st.sampled_from(["listen", "play", "stop", "next", "volume", "fly", ""])},
+    st.fixed_dictionaries({"action": st.sampled_from(["listen", "play", "stop", "next", "volume", "feel", "forget",
+                                                      "fly", ""])},
                           optional={"emotion": st.none() | st.integers() | st.text(max_size=50),
                                     "level": st.none() | st.booleans() | st.floats() | st.integers() | st.text()})
     .map(lambda d: json.dumps(d).encode()),

@@ -15,8 +15,11 @@ from device.machine import (
     ClassifyFailed,
     Command,
     Duck,
+    Forget,
+    JournalCorrection,
     JournalOutcome,
     JournalRecord,
+    Learn,
     LongPressed,
     Machine,
     MicBack,
@@ -31,6 +34,7 @@ from device.machine import (
     PublishState,
     Restore,
     Resume,
+    SaveLearning,
     SetVolume,
     ShowPattern,
     Shutdown,
@@ -40,6 +44,7 @@ from device.machine import (
     UtteranceReady,
     parse_command,
 )
+from device.ranker import Ranker
 
 MAP = {"happy": ["sunny", "upbeat"], "calm": ["evening"], "sad": ["gentle", "rising"], "angry": []}
 
@@ -245,6 +250,8 @@ def test_history_is_kept_newest_first_and_bounded():
     (b'{"action": "next"}', Command("next")),
     (b'{"action": "volume", "level": 0}', Command("volume", level=0)),
     (b'{"action": "volume", "level": 99.6}', Command("volume", level=100)),
+    (b'{"action": "feel", "emotion": "sad"}', Command("feel", emotion="sad")),
+    (b'{"action": "forget"}', Command("forget")),
 ])
 def test_parse_command(payload, expected):
     assert parse_command(payload) == expected
@@ -254,7 +261,7 @@ def test_parse_command(payload, expected):
     b"", b"listen", b"[]", b"null", b'{"action": "dance"}', b'{"action": "play"}',
     b'{"action": "play", "emotion": 3}', b'{"action": "volume", "level": 101}',
     b'{"action": "volume", "level": true}', b'{"action": "volume", "level": NaN}', b'{"action": "volume"}',
-    b"\xff\xfe", b"[" * 100000, b'{"action": ["listen"]}',
+    b"\xff\xfe", b"[" * 100000, b'{"action": ["listen"]}', b'{"action": "feel"}', b'{"action": "feel", "emotion": ""}',
 ])
 def test_malformed_commands_are_refused_with_a_reason(payload):
     with pytest.raises(CommandError):
@@ -357,3 +364,46 @@ def test_a_play_while_mpd_is_lost_is_not_published_as_playing_until_mpd_is_back(
     assert (state["state"], state["playlist"]) == ("error", None)
     actions = m.handle(PlayerBack(), 2.0)
     assert Play("calm", ("evening",)) in actions and published(actions)["state"] == "playing"
+
+
+def test_feel_corrects_the_last_recognition_learns_and_plays_for_the_felt_emotion():
+    m = Machine(MAP)
+    listen_and_hear(m, "happy", 0.9)
+    actions = m.handle(Command("feel", emotion="sad"), 30.0)
+    assert JournalCorrection(1000.0, "sad") in actions and Learn({"happy": 0.9}, "sad") in actions
+    assert Play("sad", ("gentle", "rising")) in actions
+    state = published(actions)
+    assert (state["emotion"], state["reason"], state["history"][0]["felt"]) == ("sad", "corrected", "sad")
+
+
+def test_feel_too_late_or_for_an_unknown_emotion_is_an_error_and_learns_nothing():
+    m = Machine(MAP, feel_seconds=300.0)
+    state = published(m.handle(Command("feel", emotion="sad"), 0.0))
+    assert state["error"] == "nothing to correct: no recognition in the last 300 s"
+    listen_and_hear(m, "happy", 0.9, t=10.0)
+    state = published(m.handle(Command("feel", emotion="bored"), 20.0))
+    assert "cannot feel 'bored'" in state["error"]
+    actions = m.handle(Command("feel", emotion="sad"), 12.1 + 301)
+    assert not [a for a in actions if isinstance(a, Learn | JournalCorrection)]
+
+
+def test_forget_is_passed_on():
+    assert Machine(MAP).handle(Command("forget"), 0.0)[0] == Forget()
+
+
+def test_outcomes_reach_the_ranker_once_skip_against_keep_for():
+    ranker = Ranker(seed=0)
+    m = Machine(MAP, ranker=ranker, outcome_seconds=60.0)
+    actions = listen_and_hear(m, "sad", 0.9)
+    first = next(a for a in actions if isinstance(a, Play)).playlists[0]
+    assert first in MAP["sad"]
+    m.handle(PlayerStatus(True, first), 2.5)
+    assert SaveLearning() in m.handle(Command("next"), 10.0)
+    assert ranker.counts == {"sad": {first: [0, 1]}}
+    actions = listen_and_hear(m, "happy", 0.9, t=100.0)
+    lead = next(a for a in actions if isinstance(a, Play)).playlists[0]
+    m.handle(PlayerStatus(True, lead), 102.5)
+    assert SaveLearning() not in m.handle(Tick(), 150.0)  # too soon to say
+    assert SaveLearning() in m.handle(Tick(), 163.0)  # still playing after a minute: kept
+    assert SaveLearning() not in m.handle(Tick(), 170.0)  # once
+    assert ranker.counts["happy"] == {lead: [1, 0]}
