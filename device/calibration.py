@@ -5,7 +5,8 @@ says what they really felt (the MQTT ``feel`` command), the scores of that recog
 true emotion become a *correction*. From corrections only, :class:`Calibration` learns one bias per
 label added to the model's log-probabilities (a prior shift: "this voice sounds angrier than it
 is"), fit by maximum a-posteriori with a Gaussian prior that pulls every bias toward 0, the
-shipped model:
+shipped model. Each correction weighs by the inverse of how often its emotion was corrected, so the
+fit aims at recall of every emotion alike rather than at the emotions said most:
 
     calibrated = softmax(log(scores) + bias)
 
@@ -40,10 +41,10 @@ class CalibrationSettings:
 
     min_corrections: int = 8
     """Corrections needed before the calibration acts at all."""
-    max_bias: float = 1.5
-    """Largest shift of one label's log-probability (1.5: up to 4.5 times the odds)."""
-    prior: float = 12.0
-    """How many corrections' worth the pull toward the shipped model weighs."""
+    max_bias: float = 3.0
+    """Largest shift of one label's log-probability (3: up to 20 times the odds)."""
+    prior: float = 1.0
+    """How many corrections' worth the pull toward the shipped model weighs (chosen in ``bench/calibrate.py``)."""
     keep: int = 200
     """The newest corrections kept (older ones are forgotten first)."""
 
@@ -120,11 +121,14 @@ class Calibration:
         return np.log(np.clip([float(scores[label]) for label in self.labels], FLOOR, 1.0))
 
     def _fit(self, steps: int = 200) -> np.ndarray:
-        """Return the MAP biases: mean softmax cross-entropy of the corrections plus the prior, by gradient descent."""
+        """Return the MAP biases: weighted softmax cross-entropy of the corrections plus the prior, by descent."""
         if not self.active:
             return np.zeros(len(self.labels))
         x = np.stack([c[0] for c in self.corrections])
-        y = np.eye(len(self.labels))[[c[1] for c in self.corrections]]
+        said = np.array([c[1] for c in self.corrections])
+        y = np.eye(len(self.labels))[said]
+        weight = 1.0 / np.bincount(said, minlength=len(self.labels))[said]
+        weight /= weight.sum()  # each emotion corrected weighs the same in total
         n, s = len(x), self.settings
         # The cross-entropy's curvature is at most 1/2, the prior's prior/n: a step of 1/(sum) never overshoots.
         bias, rate = np.zeros(len(self.labels)), 1.0 / (0.5 + s.prior / n)
@@ -132,6 +136,6 @@ class Calibration:
             z = x + bias
             p = np.exp(z - z.max(axis=1, keepdims=True))
             p /= p.sum(axis=1, keepdims=True)
-            grad = (p - y).sum(axis=0) / n + (s.prior / n) * bias
+            grad = (weight[:, None] * (p - y)).sum(axis=0) + (s.prior / n) * bias
             bias = np.clip(bias - rate * grad, -s.max_bias, s.max_bias)
         return np.clip(bias - bias.mean(), -s.max_bias, s.max_bias)  # only differences between labels matter
