@@ -42,8 +42,9 @@ the host's 4 KiB pages).
 Cache: ``~/.cache/emotune/arm64-KEY`` (``$XDG_CACHE_HOME`` if set), about 540 MB, KEY a hash of
 the suite, mirror, packages, requirements.txt, the test tools and :data:`RECIPE`. It is built in
 ``arm64-KEY.partial`` and renamed when complete, under a lock, so an interrupted build is rebuilt,
-never reused. Cold: about two minutes (debootstrap fetches ~60 MB from the Debian mirror, pip
-~100 MB from PyPI); warm: the two checks only. Old keys stay: ``rm -rf ~/.cache/emotune/arm64-*``.
+never reused. Measured on 2 shared cores: the build 60-75 s (debootstrap fetches ~60 MB from the
+Debian mirror, pip ~100 MB from PyPI), the checks about 3 min (the device tests 2.5 min of it), so
+4.3 min cold, 3 min warm. Old keys stay: ``rm -rf ~/.cache/emotune/arm64-*``.
 
 Skips, saying why, when qemu-aarch64-static is missing (``make system-deps`` installs
 qemu-user-static) and, with no tree cached, when debootstrap is missing or this is not root.
@@ -268,5 +269,6 @@ def test_the_device_tests_pass_on_arm64(arm64_python, capsys):
     with capsys.disabled():
         print(f"\n  device tests on arm64 (qemu {CPU}): {summary}")
     assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-3000:]
-    counts = {word: int(n) for n, word in re.findall(r"(\d+) (passed|failed|errors?)", summary)}
-    assert counts.get("passed", 0) >= 100 and not counts.get("failed") and not counts.get("error"), summary
+    # None of these files skips anything on x86: a skip here would hide an arm64 failure.
+    counts = {word: int(n) for n, word in re.findall(r"(\d+) (\w+)", summary)}
+    assert counts.get("passed") and not {"skipped", "xfailed", "failed", "error", "errors"} & set(counts), summary
