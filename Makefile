@@ -10,8 +10,9 @@ BIN    := $(VENV)/bin
 # What the demo runs: the venv itself, the servers it starts, PortAudio for a PC microphone.
 # (libsndfile comes inside the soundfile wheel.)
 DEMO_PACKAGES := python3-venv mpd mosquitto libportaudio2
-# On top for the tests: Debian's libsndfile, sox (test clips), debootstrap and systemd (deploy tests).
-TEST_PACKAGES := $(DEMO_PACKAGES) libsndfile1 sox debootstrap systemd
+# On top for the tests: Debian's libsndfile, sox (test clips), debootstrap and systemd (deploy tests),
+# qemu-user-static (the device's tests on arm64, tests/test_arm64.py).
+TEST_PACKAGES := $(DEMO_PACKAGES) libsndfile1 sox debootstrap systemd qemu-user-static
 # Which list `system-deps` checks: the goal's (target-specific, inherited by its prerequisites).
 PACKAGES := $(TEST_PACKAGES)
 

@@ -33,8 +33,6 @@ them; each session converges a fresh copy. A clean checkout builds both (deboots
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import json
 import os
 import re
@@ -46,6 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from debian import MIRROR, SUITE, Lock, key, remove_tree
 from helpers import write_tone
 
 from device import config
@@ -54,8 +53,6 @@ from script.servers import Mosquitto
 REPO = Path(__file__).resolve().parent.parent
 ANSIBLE = REPO / "ansible"
 BIN = Path(sys.executable).parent
-SUITE = "bookworm"
-MIRROR = os.environ.get("EMOTUNE_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 # What Raspberry Pi OS Lite has and minbase lacks, as far as the playbook cares.
 BASE_PACKAGES = ("python3", "sudo", "systemd", "udev", "ca-certificates")
 HOST = "emotune-test"
@@ -142,39 +139,6 @@ class Converge:
 
 
 # ------------------------------------------------------------------ the stand
-def _mounts_under(path: Path) -> list[str]:
-    prefix = str(path.resolve()) + "/"
-    with open("/proc/mounts") as mounts:
-        return [line.split()[1] for line in mounts if line.split()[1].startswith(prefix)]
-
-
-def remove_tree(path: Path) -> None:
-    """``rm -rf`` a root file system, refusing if anything is still mounted inside it."""
-    mounted = _mounts_under(path)
-    if mounted:
-        raise RuntimeError(f"not removing {path}: still mounted inside it: {mounted}")
-    subprocess.run(["rm", "-rf", "--one-file-system", str(path)], check=True, timeout=600)
-
-
-class _Lock:
-    """An exclusive ``flock`` on a file, so two pytest sessions don't build one cache at once."""
-
-    def __init__(self, path: Path):
-        self.file = open(path, "a")
-
-    def __enter__(self):
-        fcntl.flock(self.file, fcntl.LOCK_EX)
-        return self
-
-    def __exit__(self, *exc):
-        fcntl.flock(self.file, fcntl.LOCK_UN)
-        self.file.close()
-
-
-def _key(*parts: str) -> str:
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:12]
-
-
 @pytest.fixture(scope="session")
 def deploy_cache(request) -> Path:
     return Path(request.config.cache.mkdir("emotune-deploy"))
@@ -183,8 +147,8 @@ def deploy_cache(request) -> Path:
 @pytest.fixture(scope="session")
 def debian12(deploy_cache) -> Path:
     """A pristine debootstrap tree of Debian 12, built once and kept in pytest's cache."""
-    tree = deploy_cache / f"debian12-{_key(SUITE, MIRROR, *BASE_PACKAGES)}"
-    with _Lock(deploy_cache / "debian12.lock"):
+    tree = deploy_cache / f"debian12-{key(SUITE, MIRROR, *BASE_PACKAGES)}"
+    with Lock(deploy_cache / "debian12.lock"):
         if not (tree / "etc" / "debian_version").is_file():
             partial = tree.with_name(tree.name + ".partial")
             if partial.exists():
@@ -201,8 +165,8 @@ def debian12(deploy_cache) -> Path:
 def wheels(deploy_cache) -> Path:
     """Wheels of requirements.txt for the stand's Python 3.11, built on the controller once."""
     requirements = (REPO / "requirements.txt").read_text()
-    folder = deploy_cache / f"wheels-{_key(requirements)}"
-    with _Lock(deploy_cache / "wheels.lock"):
+    folder = deploy_cache / f"wheels-{key(requirements)}"
+    with Lock(deploy_cache / "wheels.lock"):
         if not (folder / "complete").is_file():
             folder.mkdir(exist_ok=True)
             result = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "-r", str(REPO / "requirements.txt"),
