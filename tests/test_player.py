@@ -4,7 +4,7 @@ import pytest
 from helpers import Recorder
 
 from device.config import MpdSettings
-from device.machine import PlayerBack, PlayerFailed, PlayerLost, PlayerStatus
+from device.machine import PlayerBack, PlayerFailed, PlayerLost, PlayerStatus, PlayerVolume
 from device.player import Player
 from script.servers import MpdServer
 
@@ -64,6 +64,7 @@ def test_volume_ducking_restores_and_a_volume_set_while_ducked_wins(library):
         player.duck()
         player.set_volume(60)
         assert player.volume() == 20
+        events.wait_for(lambda e: e == PlayerVolume(60), what="the level it goes back to, reported while ducked")
         player.restore()
         assert player.volume() == 60
         player.set_volume(10)
@@ -71,6 +72,9 @@ def test_volume_ducking_restores_and_a_volume_set_while_ducked_wins(library):
         assert player.volume() == 10
         player.restore()
         assert player.volume() == 10
+        events.clear()
+        library.command("setvol 35")  # changed behind its back: reported all the same
+        events.wait_for(lambda e: e == PlayerVolume(35), what="the volume set by another MPD client")
 
 
 def test_mpd_down_at_start_then_started_then_restarted(music, tmp_path):
