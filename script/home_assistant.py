@@ -3,7 +3,7 @@
 Home Assistant needs a newer Python than the appliance (3.13 for 2025.x), so it lives in a virtual
 environment of its own, made once with the newest Python 3.13+ found (``$EMOTUNE_HA_PYTHON``,
 ``python3.x`` on the PATH, then pyenv's versions) and kept under ``~/.cache/emotune/``, keyed by
-the Home Assistant and Python versions (:func:`install`; cold: about 2.5 min on 2 cores)::
+the Home Assistant and Python versions (:func:`install`; cold: about 5 min on 2 busy cores)::
 
     with Mosquitto() as broker, HomeAssistant(install(), broker) as hass:
         print(hass.states())          # {entity_id: state}, through Home Assistant's REST API
@@ -90,8 +90,9 @@ def install(cache: Path = CACHE, timeout: float = 1200) -> Path:
         if not done.exists():
             shutil.rmtree(venv, ignore_errors=True)
             steps = [[str(python), "-m", "venv", str(venv)],
+                     # --no-compile: Python writes the .pyc of what Home Assistant imports when it does
                      [str(venv / "bin/python"), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-                      *REQUIREMENTS]]
+                      "--no-compile", *REQUIREMENTS]]
             for step in steps:
                 try:
                     result = subprocess.run(step, capture_output=True, text=True, timeout=timeout)

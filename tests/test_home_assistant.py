@@ -20,8 +20,6 @@ from helpers import MqttWatcher
 from device.discovery import payloads
 from script.home_assistant import HomeAssistant, Unavailable, install
 
-pytestmark = pytest.mark.slow
-
 lib, mpd, recognizer, spoken = appliance.lib, appliance.mpd, appliance.recognizer, appliance.spoken
 
 DEVICE_ID = "kitchen"  # the README's
@@ -38,6 +36,7 @@ def hass_python():
         pytest.skip(f"no Home Assistant here: {exc}")
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(1500)  # a cold install of Home Assistant comes first (about 4 min here, 20 min at most)
 def test_home_assistant_shows_and_drives_the_appliance(hass_python, lib, mpd, mosquitto, mock_pins, recognizer,
                                                        spoken, tmp_path):
@@ -87,6 +86,8 @@ def test_home_assistant_shows_and_drives_the_appliance(hass_python, lib, mpd, mo
             shown = wait(("emotion", heard), ("mood", heard), ("state", "playing"), what=f"{heard}, playing")
             wait_until(lambda: mpd_plays(mpd, tracks_of(playlist_dir, emotions[heard])), 10, "MPD playing the map")
             assert shown[ids["last_heard"]]["state"] not in ("unknown", "unavailable")
+            listening = shown[ids["listening"]]  # it was on while the box recorded, and is off again
+            assert listening["state"] == "off" and listening["last_changed"] > first[ids["listening"]]["last_changed"]
             attributes = shown[ids["emotion"]]["attributes"]
             assert attributes["playlist"] == emotions[heard][0] and attributes["confidence"] >= 0.6
             assert hass.api("GET", f"/api/states/{automation}")["attributes"]["last_triggered"]
@@ -119,3 +120,12 @@ def test_home_assistant_shows_and_drives_the_appliance(hass_python, lib, mpd, mo
     (device,) = [d for d in hass.registry("core.device_registry")["devices"]
                  if ["mqtt", f"emotune_{DEVICE_ID}"] in d["identifiers"]]
     assert device["name"] == f"emotune {DEVICE_ID}" and {e["device_id"] for e in entities} == {device["id"]}
+
+
+def test_without_python_3_13_it_says_so_and_installs_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no python3.x here
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "pyenv"))
+    monkeypatch.delenv("EMOTUNE_HA_PYTHON", raising=False)
+    with pytest.raises(Unavailable, match=r"needs Python >= 3\.13; found only none"):
+        install(tmp_path / "cache")
+    assert not (tmp_path / "cache").exists()
