@@ -1,13 +1,36 @@
 """Home Assistant MQTT discovery payloads for the appliance, as plain dicts (no broker needed).
 
-One device, ``emotune <device_id>``, with: a sensor for the emotion heard (the whole state, with
-confidence, playlist and recent history, as attributes), a sensor for the appliance's state, buttons
-to listen, stop and skip, a select to play a mood, and a volume slider. Every entity has a stable
-``unique_id`` built from the device id, and the appliance's availability topic.
+One device, ``emotune <device_id>``, with nine entities, every one read from the retained state
+topic (nothing optimistic) or writing the command topic:
+
+=====================  ==============================================  ==================================
+entity id              shows / does                                    from the state's
+=====================  ==============================================  ==================================
+sensor …_emotion       the emotion heard (unknown when none); the      ``emotion``; the whole state
+                       whole state as attributes
+sensor …_state         idle, listening, thinking, playing, unsure,     ``state``
+                       error (diagnostic)
+binary_sensor          on while it records                             ``state == "listening"``
+…_listening
+sensor …_last_heard    when it last recognised an emotion (timestamp)  ``history[0].at``
+button …_listen,       a short press, a long press, skip               (command topic)
+…_stop, …_next
+select …_mood          the mood whose playlists play (unknown when     ``mood``
+                       nothing plays); picking one plays it
+number …_volume        MPD's volume, 0-100; moving it sets it          ``volume``
+=====================  ==============================================  ==================================
+
+Entity ids are ``<component>.emotune_<device_id>_<key>``: sent as ``default_entity_id`` (Home
+Assistant 2025.10 and later) and as ``object_id`` (older versions; deprecated since 2025.10,
+ignored from 2026.4). Each version ignores the key it does not know. Every entity has the stable
+``unique_id`` ``emotune_<device_id>_<key>`` and the appliance's availability topic. A template that
+renders ``None`` (JSON null) is Home Assistant's "unknown".
 
 >>> topics = payloads(MqttSettings(device_id="kitchen"), ["calm", "happy"])
 >>> sorted(topics)[0]
-'homeassistant/button/emotune_kitchen/listen/config'
+'homeassistant/binary_sensor/emotune_kitchen/listening/config'
+>>> topics['homeassistant/select/emotune_kitchen/mood/config']['default_entity_id']
+'select.emotune_kitchen_mood'
 """
 
 from __future__ import annotations
@@ -18,7 +41,7 @@ from collections.abc import Sequence
 from . import __version__
 from .config import MqttSettings
 
-ORIGIN = {"name": "emotune", "sw_version": __version__, "support_url": "https://github.com/emotune/emotune"}
+ORIGIN = {"name": "emotune", "sw_version": __version__}
 
 
 def _command(action: str, **fields) -> str:
@@ -47,12 +70,19 @@ def payloads(settings: MqttSettings, emotions: Sequence[str]) -> dict[str, dict]
     entities = {
         ("sensor", "emotion"): {
             "name": "Emotion", "icon": "mdi:emoticon-outline", "state_topic": state,
-            "value_template": "{{ value_json.emotion if value_json.emotion else 'none' }}",
-            "json_attributes_topic": state,
+            "value_template": "{{ value_json.emotion }}", "json_attributes_topic": state,
         },
         ("sensor", "state"): {
             "name": "State", "icon": "mdi:state-machine", "state_topic": state,
             "value_template": "{{ value_json.state }}", "entity_category": "diagnostic",
+        },
+        ("binary_sensor", "listening"): {
+            "name": "Listening", "icon": "mdi:ear-hearing", "state_topic": state,
+            "value_template": "{{ 'ON' if value_json.state == 'listening' else 'OFF' }}",
+        },
+        ("sensor", "last_heard"): {
+            "name": "Last heard", "icon": "mdi:history", "device_class": "timestamp", "state_topic": state,
+            "value_template": "{{ value_json.history[0].at if value_json.history else None }}",
         },
         ("button", "listen"): {
             "name": "Listen", "icon": "mdi:microphone", "command_topic": command,
@@ -67,18 +97,21 @@ def payloads(settings: MqttSettings, emotions: Sequence[str]) -> dict[str, dict]
         ("select", "mood"): {
             "name": "Play mood", "icon": "mdi:playlist-music", "command_topic": command,
             "command_template": '{"action": "play", "emotion": "{{ value }}"}', "options": sorted(emotions),
-            "optimistic": True,
+            "state_topic": state, "value_template": "{{ value_json.mood }}",
         },
         ("number", "volume"): {
             "name": "Volume", "icon": "mdi:volume-high", "command_topic": command,
             "command_template": '{"action": "volume", "level": {{ value | int }}}',
-            "min": 0, "max": 100, "step": 1, "mode": "slider", "optimistic": True,
+            "min": 0, "max": 100, "step": 1, "mode": "slider",
+            "state_topic": state, "value_template": "{{ value_json.volume }}",
         },
     }
     if not emotions:
         del entities["select", "mood"]  # Home Assistant refuses a select without options
     return {
-        f"{settings.discovery_prefix}/{component}/{node}/{key}/config":
-            {**body, "unique_id": f"{node}_{key}", "object_id": f"{node}_{key}", **common}
+        f"{settings.discovery_prefix}/{component}/{node}/{key}/config": {
+            **body, "unique_id": f"{node}_{key}", "default_entity_id": f"{component}.{node}_{key}",
+            "object_id": f"{node}_{key}", **common,
+        }
         for (component, key), body in entities.items()
     }

@@ -90,6 +90,13 @@ class PlayerStatus(Event):
 
 
 @dataclass(frozen=True)
+class PlayerVolume(Event):
+    """MPD's volume changed (0-100; while ducked, the level it goes back to); None: MPD has no mixer."""
+
+    level: int | None
+
+
+@dataclass(frozen=True)
 class PlayerLost(Event):
     """MPD cannot be reached; the player retries with backoff and sends :class:`PlayerBack`."""
 
@@ -337,6 +344,8 @@ class Machine:
         self.confidence: float | None = None
         self.reason: str | None = None
         self.playlist: str | None = None
+        self.mood: str | None = None  # the emotion whose playlists were queued last
+        self.volume: int | None = None  # MPD's, as the player last reported it
         self.unsure_until = -math.inf
         self.faults: dict[str, str] = {}  # "player"/"mic" -> message, until they come back
         self.problem: str | None = None  # the last action's failure, until the next press
@@ -364,12 +373,18 @@ class Machine:
         return "; ".join(messages) or None
 
     def public(self) -> dict:
-        """The retained MQTT state: state, emotion, confidence, playlist, error, reason, history."""
+        """The retained MQTT state: state, emotion, confidence, playlist, mood, volume, error, reason, history.
+
+        ``mood`` is the emotion whose playlists play (None when nothing plays); ``volume`` is MPD's
+        (None until the player has said, or while MPD is unreachable).
+        """
         return {
             "state": self.state,
             "emotion": self.emotion,
             "confidence": None if self.confidence is None else round(self.confidence, 3),
             "playlist": self.playlist if self.music else None,
+            "mood": self.mood if self.music else None,
+            "volume": self.volume,
             "error": self.error,
             "reason": self.reason,
             "history": list(self.history),
@@ -434,6 +449,7 @@ class Machine:
         self.stop_on_back = False
         # While MPD is unreachable the play waits (PlayerBack issues it): nothing is playing yet.
         self.music = "player" not in self.faults
+        self.mood = emotion
         self.playlist = playlists[0]
         return [self.pending]
 
@@ -576,6 +592,11 @@ class Machine:
             self.resume_on_back = self.music
         self.faults["player"] = f"music player unreachable ({event.reason}); retrying"
         self.music = False
+        self.volume = None
+        return []
+
+    def _on_PlayerVolume(self, event: PlayerVolume) -> list[Action]:
+        self.volume = event.level
         return []
 
     def _on_PlayerBack(self, event: PlayerBack) -> list[Action]:

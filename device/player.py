@@ -14,6 +14,7 @@ wins: a play, stop or resume replaces every transport command still waiting (a s
 volume replaces a waiting volume; the queue holds at most :data:`MAX_WAITING`. A watcher thread with
 its own connection polls MPD's status twice a second and emits
 :class:`~device.machine.PlayerStatus` when playback or the current playlist changes,
+:class:`~device.machine.PlayerVolume` when the volume does (while ducked: the level it goes back to),
 :class:`~device.machine.PlayerLost` when MPD stops answering (then retries with exponential
 backoff) and :class:`~device.machine.PlayerBack` when it answers again. No MPD or socket exception
 leaves this module: a refused command becomes :class:`~device.machine.PlayerFailed`. :meth:`close`
@@ -32,7 +33,7 @@ from dataclasses import dataclass, field
 import mpd
 
 from .config import MpdSettings
-from .machine import Event, PlayerBack, PlayerFailed, PlayerLost, PlayerStatus
+from .machine import Event, PlayerBack, PlayerFailed, PlayerLost, PlayerStatus, PlayerVolume
 
 log = logging.getLogger(__name__)
 
@@ -302,7 +303,7 @@ class Player:
     def _watch(self) -> None:
         """Poll MPD's status; report changes, losses and returns; reconnect with backoff."""
         client: mpd.MPDClient | None = None
-        delay, lost, last, seen = self.backoff[0], False, None, 0
+        delay, lost, last, seen, volume = self.backoff[0], False, None, 0, None
         while not self._stopping.is_set():
             try:
                 if client is None:
@@ -310,7 +311,7 @@ class Player:
                     if lost:
                         log.info("MPD at %s:%s is back", self.settings.host, self.settings.port)
                         self.emit(PlayerBack())
-                    lost, delay, last = False, self.backoff[0], None
+                    lost, delay, last, volume = False, self.backoff[0], None, None
                 version = self._version
                 status = client.status()
                 song = int(status["song"]) if "song" in status else None
@@ -318,6 +319,10 @@ class Player:
                 if now != last or version != seen:
                     last, seen = now, version
                     self.emit(now)
+                level = self._ducked_from if self._ducked_from is not None else int(status.get("volume", -1))
+                if level != volume:
+                    volume = level
+                    self.emit(PlayerVolume(level if level >= 0 else None))
                 self._stopping.wait(self.poll_seconds)
             except (*_LOST, mpd.CommandError, ValueError) as exc:
                 _hang_up(client)

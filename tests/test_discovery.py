@@ -13,7 +13,7 @@ from device.mqtt import Mqtt
 SETTINGS = MqttSettings(device_id="kitchen", discovery_prefix="homeassistant")
 DEVICE = {"identifiers": ["emotune_kitchen"], "name": "emotune kitchen", "manufacturer": "emotune",
           "model": "emotune voice mood player", "sw_version": __version__}
-ORIGIN = {"name": "emotune", "sw_version": __version__, "support_url": "https://github.com/emotune/emotune"}
+ORIGIN = {"name": "emotune", "sw_version": __version__}
 AVAILABILITY = [{"topic": "emotune/kitchen/availability", "payload_available": "online",
                  "payload_not_available": "offline"}]
 
@@ -23,9 +23,10 @@ def test_the_emotion_sensor_exactly():
         "name": "Emotion",
         "icon": "mdi:emoticon-outline",
         "state_topic": "emotune/kitchen/state",
-        "value_template": "{{ value_json.emotion if value_json.emotion else 'none' }}",
+        "value_template": "{{ value_json.emotion }}",
         "json_attributes_topic": "emotune/kitchen/state",
         "unique_id": "emotune_kitchen_emotion",
+        "default_entity_id": "sensor.emotune_kitchen_emotion",
         "object_id": "emotune_kitchen_emotion",
         "device": DEVICE,
         "origin": ORIGIN,
@@ -38,24 +39,63 @@ def test_the_buttons_and_the_mood_select_exactly():
     assert topics["homeassistant/button/emotune_kitchen/listen/config"] == {
         "name": "Listen", "icon": "mdi:microphone", "command_topic": "emotune/kitchen/command",
         "payload_press": '{"action": "listen"}', "unique_id": "emotune_kitchen_listen",
-        "object_id": "emotune_kitchen_listen", "device": DEVICE, "origin": ORIGIN, "availability": AVAILABILITY,
+        "default_entity_id": "button.emotune_kitchen_listen", "object_id": "emotune_kitchen_listen",
+        "device": DEVICE, "origin": ORIGIN, "availability": AVAILABILITY,
     }
     assert topics["homeassistant/button/emotune_kitchen/stop/config"]["payload_press"] == '{"action": "stop"}'
     assert topics["homeassistant/select/emotune_kitchen/mood/config"] == {
         "name": "Play mood", "icon": "mdi:playlist-music", "command_topic": "emotune/kitchen/command",
         "command_template": '{"action": "play", "emotion": "{{ value }}"}', "options": ["calm", "happy"],
-        "optimistic": True, "unique_id": "emotune_kitchen_mood", "object_id": "emotune_kitchen_mood",
-        "device": DEVICE, "origin": ORIGIN, "availability": AVAILABILITY,
+        "state_topic": "emotune/kitchen/state", "value_template": "{{ value_json.mood }}",
+        "unique_id": "emotune_kitchen_mood", "default_entity_id": "select.emotune_kitchen_mood",
+        "object_id": "emotune_kitchen_mood", "device": DEVICE, "origin": ORIGIN, "availability": AVAILABILITY,
     }
     assert sorted(topics) == [
+        "homeassistant/binary_sensor/emotune_kitchen/listening/config",
         "homeassistant/button/emotune_kitchen/listen/config",
         "homeassistant/button/emotune_kitchen/next/config",
         "homeassistant/button/emotune_kitchen/stop/config",
         "homeassistant/number/emotune_kitchen/volume/config",
         "homeassistant/select/emotune_kitchen/mood/config",
         "homeassistant/sensor/emotune_kitchen/emotion/config",
+        "homeassistant/sensor/emotune_kitchen/last_heard/config",
         "homeassistant/sensor/emotune_kitchen/state/config",
     ]
+
+
+def test_the_volume_the_listening_sensor_and_the_last_heard_time_read_the_state_exactly():
+    topics = payloads(SETTINGS, ["calm"])
+    common = {"device": DEVICE, "origin": ORIGIN, "availability": AVAILABILITY}
+    assert topics["homeassistant/number/emotune_kitchen/volume/config"] == {
+        "name": "Volume", "icon": "mdi:volume-high", "command_topic": "emotune/kitchen/command",
+        "command_template": '{"action": "volume", "level": {{ value | int }}}',
+        "min": 0, "max": 100, "step": 1, "mode": "slider",
+        "state_topic": "emotune/kitchen/state", "value_template": "{{ value_json.volume }}",
+        "unique_id": "emotune_kitchen_volume", "default_entity_id": "number.emotune_kitchen_volume",
+        "object_id": "emotune_kitchen_volume", **common,
+    }
+    assert topics["homeassistant/binary_sensor/emotune_kitchen/listening/config"] == {
+        "name": "Listening", "icon": "mdi:ear-hearing", "state_topic": "emotune/kitchen/state",
+        "value_template": "{{ 'ON' if value_json.state == 'listening' else 'OFF' }}",
+        "unique_id": "emotune_kitchen_listening", "default_entity_id": "binary_sensor.emotune_kitchen_listening",
+        "object_id": "emotune_kitchen_listening", **common,
+    }
+    assert topics["homeassistant/sensor/emotune_kitchen/last_heard/config"] == {
+        "name": "Last heard", "icon": "mdi:history", "device_class": "timestamp",
+        "state_topic": "emotune/kitchen/state",
+        "value_template": "{{ value_json.history[0].at if value_json.history else None }}",
+        "unique_id": "emotune_kitchen_last_heard", "default_entity_id": "sensor.emotune_kitchen_last_heard",
+        "object_id": "emotune_kitchen_last_heard", **common,
+    }
+
+
+def test_no_entity_is_optimistic_and_every_default_entity_id_names_its_component():
+    for topic, payload in payloads(SETTINGS, ["calm"]).items():
+        component = topic.split("/")[1]
+        assert "optimistic" not in payload
+        assert payload["default_entity_id"] == f"{component}.{payload['object_id']}" == \
+            f"{component}.{payload['unique_id']}"
+        assert "command_topic" in payload or "state_topic" in payload
 
 
 def test_unique_ids_are_unique_and_stable_per_device():

@@ -30,6 +30,7 @@ from device.machine import (
     PlayerFailed,
     PlayerLost,
     PlayerStatus,
+    PlayerVolume,
     Pressed,
     PublishState,
     Restore,
@@ -296,7 +297,7 @@ events = st.sampled_from([
     Pressed(), LongPressed(), UtteranceReady([0.0]), Classified("happy", 0.9), Classified("sad", 0.1),
     Classified("angry", 0.9), NoSpeechHeard(), ClassifyFailed("x"), Command("next"), Command("stop"),
     Command("play", emotion="calm"), PlayerStatus(True, "sunny"), PlayerStatus(False), PlayerLost("x"),
-    PlayerBack(), PlayerFailed("x"), MicFailed("x"), MicBack(), BrokerBack(), Tick(), Shutdown(),
+    PlayerVolume(40), PlayerBack(), PlayerFailed("x"), MicFailed("x"), MicBack(), BrokerBack(), Tick(), Shutdown(),
 ])
 
 
@@ -407,3 +408,16 @@ def test_outcomes_reach_the_ranker_once_skip_against_keep_for():
     assert SaveLearning() in m.handle(Tick(), 163.0)  # still playing after a minute: kept
     assert SaveLearning() not in m.handle(Tick(), 170.0)  # once
     assert ranker.counts["happy"] == {lead: [1, 0]}
+
+
+def test_the_state_says_which_mood_plays_and_the_volume_mpd_reports():
+    m = Machine(MAP)
+    assert (m.public()["mood"], m.public()["volume"]) == (None, None)
+    assert published(m.handle(PlayerVolume(70), 0.5))["volume"] == 70
+    state = published(m.handle(Command("play", emotion="calm"), 1.0))
+    assert (state["mood"], state["volume"]) == ("calm", 70)
+    m.handle(PlayerStatus(True, "evening"), 1.5)
+    listen_and_hear(m, "sad", t=2.0, confidence=0.1)  # unsure: the calm music goes on
+    assert (m.public()["emotion"], m.public()["mood"]) == ("sad", "calm")
+    assert published(m.handle(PlayerStatus(False), 20.0))["mood"] is None  # the queue ended
+    assert published(m.handle(PlayerLost("x"), 21.0))["volume"] is None  # unknown while unreachable

@@ -8,7 +8,7 @@ import pytest
 from helpers import Recorder
 
 from device.config import MpdSettings
-from device.machine import PlayerBack, PlayerFailed, PlayerLost, PlayerStatus
+from device.machine import PlayerBack, PlayerFailed, PlayerLost, PlayerStatus, PlayerVolume
 from device.player import CLOSE_SECONDS, Player
 from script.servers import MpdServer
 
@@ -73,6 +73,7 @@ def test_volume_ducking_restores_and_a_volume_set_while_ducked_wins(library):
         done(player.duck())
         done(player.set_volume(60))
         assert player.volume() == 20
+        events.wait_for(lambda e: e == PlayerVolume(60), what="the level it goes back to, reported while ducked")
         done(player.restore())
         assert player.volume() == 60
         done(player.set_volume(10))
@@ -80,6 +81,9 @@ def test_volume_ducking_restores_and_a_volume_set_while_ducked_wins(library):
         assert player.volume() == 10
         done(player.restore())
         assert player.volume() == 10
+        events.clear()
+        library.command("setvol 35")  # changed behind its back: reported all the same
+        events.wait_for(lambda e: e == PlayerVolume(35), what="the volume set by another MPD client")
 
 
 def test_mpd_down_at_start_then_started_then_restarted(music, tmp_path):
