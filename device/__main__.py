@@ -9,10 +9,10 @@ import argparse
 import logging
 import sys
 
-from . import classify, history, run
+from . import calibrate, classify, history, run
 from .errors import EmotuneError
 
-COMMANDS = [classify, run, history]
+COMMANDS = [classify, run, history, calibrate]
 
 
 def parser() -> argparse.ArgumentParser:

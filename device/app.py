@@ -95,8 +95,8 @@ class App:
         self.player = Player(settings.mpd, self.post)
         self.mic = Mic(settings.audio, self.post, rate=recognizer.sample_rate)
         self.panel = Panel(settings.gpio, self.post, pin_factory=pin_factory)
-        self.mqtt = Mqtt(settings.mqtt, self.post, discovery=payloads(settings.mqtt, sorted(self.emotions))) \
-            if settings.mqtt.enabled else None
+        discovery = payloads(settings.mqtt, sorted(self.emotions), recognizer.labels)
+        self.mqtt = Mqtt(settings.mqtt, self.post, discovery=discovery) if settings.mqtt.enabled else None
         self.notifier = notifier or Notifier()
         self.state: dict = {}
         self.on_state = on_state

@@ -1,7 +1,7 @@
 """Home Assistant MQTT discovery payloads for the appliance, as plain dicts (no broker needed).
 
-One device, ``emotune <device_id>``, with nine entities, every one read from the retained state
-topic (nothing optimistic) or writing the command topic:
+One device, ``emotune <device_id>``, with eleven entities (nine without ``feelings``), every one
+read from the retained state topic (nothing optimistic) or writing the command topic:
 
 =====================  ==============================================  ==================================
 entity id              shows / does                                    from the state's
@@ -18,6 +18,10 @@ button …_listen,       a short press, a long press, skip               (comman
 select …_mood          the mood whose playlists play (unknown when     ``mood``
                        nothing plays); picking one plays it
 number …_volume        MPD's volume, 0-100; moving it sets it          ``volume``
+select …_feel          "I feel": what the listener said they felt      ``history[0].felt``
+                       last; picking one corrects the last
+                       recognition (the ``feel`` command)
+button …_forget        forget every correction and playlist outcome    (command topic)
 =====================  ==============================================  ==================================
 
 Entity ids are ``<component>.emotune_<device_id>_<key>``: sent as ``default_entity_id`` (Home
@@ -48,8 +52,12 @@ def _command(action: str, **fields) -> str:
     return json.dumps({"action": action, **fields})
 
 
-def payloads(settings: MqttSettings, emotions: Sequence[str]) -> dict[str, dict]:
-    """Return ``{config topic: payload}`` for every entity; ``{}`` when discovery is off."""
+def payloads(settings: MqttSettings, emotions: Sequence[str], feelings: Sequence[str] = ()) -> dict[str, dict]:
+    """Return ``{config topic: payload}`` for every entity; ``{}`` when discovery is off.
+
+    ``emotions`` are the map's (the mood select's options); ``feelings`` the model's labels (the
+    "I feel" select's options; none: no such select, nor the forget button).
+    """
     if not settings.discovery_prefix:
         return {}
     base = settings.base_topic
@@ -106,6 +114,18 @@ def payloads(settings: MqttSettings, emotions: Sequence[str]) -> dict[str, dict]
             "state_topic": state, "value_template": "{{ value_json.volume }}",
         },
     }
+    if feelings:
+        entities["select", "feel"] = {
+            "name": "I feel", "icon": "mdi:account-heart", "command_topic": command,
+            "command_template": '{"action": "feel", "emotion": "{{ value }}"}', "options": list(feelings),
+            "state_topic": state,
+            "value_template": "{{ value_json.history[0].felt if value_json.history and "
+                              "value_json.history[0].felt is defined else None }}",
+        }
+        entities["button", "forget"] = {
+            "name": "Forget what it learnt", "icon": "mdi:restore", "command_topic": command,
+            "payload_press": _command("forget"), "entity_category": "config",
+        }
     if not emotions:
         del entities["select", "mood"]  # Home Assistant refuses a select without options
     return {

@@ -7,9 +7,11 @@ import json
 import sqlite3
 from pathlib import Path
 
+from . import card as cards
 from . import config
 from .errors import ConfigError
 from .journal import Journal, since_days, summary
+from .learning import Learning
 
 MAX_DAYS = 36600
 """A hundred years: ``--days`` beyond it is refused (it would reach before the epoch)."""
@@ -37,8 +39,17 @@ def add_parser(sub) -> argparse.ArgumentParser:
     return p
 
 
+def learnt(settings: config.Settings, journal: Path) -> dict | None:
+    """What the box learnt (corrections, playlists kept), from the learning file beside ``journal``; None if none."""
+    path = Path(settings.learning.path) if settings.learning.path else journal.with_name("learning.json")
+    if not path.is_file():
+        return None
+    return Learning(path, cards.load(settings.model.path).labels).summary()
+
+
 def main(args) -> int:
-    path = args.journal or Path((config.load(args.config) if args.config else config.Settings()).journal.path)
+    settings = config.load(args.config) if args.config else config.Settings()
+    path = args.journal or Path(settings.journal.path)
     if not path.exists():
         raise ConfigError(f"no journal at {path} (the daemon creates it at its first recognition)")
     if not path.is_file():
@@ -49,6 +60,7 @@ def main(args) -> int:
     except sqlite3.DatabaseError as exc:
         raise ConfigError(f"cannot read the journal {path}: {exc} (is it an emotune journal?)") from None
     days = summary(entries)
+    learning = learnt(settings, path)
     if args.json:
         for e in entries:
             print(json.dumps({"at": e.when.isoformat(timespec="seconds"), "emotion": e.emotion,
@@ -56,6 +68,8 @@ def main(args) -> int:
                               "scores": e.scores}))
         for d in days:
             print(json.dumps(d))  # summary() puts "day" first
+        if learning:
+            print(json.dumps({"learnt": learning}))
         return 0
     print(f"{'time':<19}  {'emotion':<10} {'conf':>5}  {'playlist':<20} outcome")
     for e in reversed(entries):
@@ -69,4 +83,10 @@ def main(args) -> int:
               f"{d['skipped']:>7} {d['stopped']:>7}  {counts}")
     if not entries:
         print(f"(no recognitions in the last {args.days} days)")
+    if learning:
+        print()
+        print(f"learnt: {learning['corrections']} correction(s)"
+              + ("" if learning["calibrating"] else " (the calibration acts from more)"))
+        for emotion, line in learning["lifts"].items():
+            print(f"  {emotion:<10} {line}")
     return 0

@@ -376,9 +376,10 @@ class Machine:
         """The retained MQTT state: state, emotion, confidence, playlist, mood, volume, error, reason, history.
 
         ``mood`` is the emotion whose playlists play (None when nothing plays); ``volume`` is MPD's
-        (None until the player has said, or while MPD is unreachable).
+        (None until the player has said, or while MPD is unreachable). With a ranker, ``lifts``
+        says per emotion what it learnt (``{"sad": "calm-bright kept 4 of 5 times; ..."}``).
         """
-        return {
+        view = {
             "state": self.state,
             "emotion": self.emotion,
             "confidence": None if self.confidence is None else round(self.confidence, 3),
@@ -389,6 +390,9 @@ class Machine:
             "reason": self.reason,
             "history": list(self.history),
         }
+        if self.ranker is not None:
+            view["lifts"] = self.ranker.summary()
+        return view
 
     # ------------------------------------------------------------ dispatch
     def handle(self, event: Event, now: float) -> list[Action]:

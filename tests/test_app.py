@@ -141,7 +141,7 @@ def test_discovery_is_published_retained_and_again_when_home_assistant_returns(l
     _, _, map_path, emotions = lib
     _, (speech,) = next(iter(spoken.items()))
     settings = settings_for(mpd, mosquitto, map_path, speech)
-    expected = payloads(settings.mqtt, sorted(emotions))
+    expected = payloads(settings.mqtt, sorted(emotions), recognizer.labels)
     with Appliance(settings, recognizer, mock_pins):
         with MqttWatcher(mosquitto, ["homeassistant/#"]) as watcher:
             for topic, payload in expected.items():

@@ -7,7 +7,7 @@ from helpers import MqttWatcher, Recorder
 from device import __version__
 from device.config import MqttSettings
 from device.discovery import payloads
-from device.machine import BrokerBack
+from device.machine import BrokerBack, Command, parse_command
 from device.mqtt import Mqtt
 
 SETTINGS = MqttSettings(device_id="kitchen", discovery_prefix="homeassistant")
@@ -140,3 +140,22 @@ def test_discovery_is_retained_on_the_broker_and_republished_when_home_assistant
             events.wait_for(lambda e: isinstance(e, BrokerBack))
             for topic, payload in expected.items():
                 assert json.loads(ha.wait_for(topic)) == payload
+
+
+def test_the_i_feel_select_and_the_forget_button_exactly():
+    topics = payloads(SETTINGS, ["calm"], ["neutral", "calm", "sad"])
+    assert topics["homeassistant/select/emotune_kitchen/feel/config"] == {
+        "name": "I feel", "icon": "mdi:account-heart", "command_topic": "emotune/kitchen/command",
+        "command_template": '{"action": "feel", "emotion": "{{ value }}"}', "options": ["neutral", "calm", "sad"],
+        "state_topic": "emotune/kitchen/state",
+        "value_template": "{{ value_json.history[0].felt if value_json.history and value_json.history[0].felt "
+                          "is defined else None }}",
+        "unique_id": "emotune_kitchen_feel", "default_entity_id": "select.emotune_kitchen_feel",
+        "object_id": "emotune_kitchen_feel", "device": DEVICE, "origin": ORIGIN, "availability": AVAILABILITY,
+    }
+    forget = topics["homeassistant/button/emotune_kitchen/forget/config"]
+    assert (forget["payload_press"], forget["entity_category"]) == ('{"action": "forget"}', "config")
+    assert parse_command(forget["payload_press"]) == Command("forget")
+    assert parse_command(topics["homeassistant/select/emotune_kitchen/feel/config"]["command_template"]
+                         .replace("{{ value }}", "sad")) == Command("feel", emotion="sad")
+    assert "homeassistant/select/emotune_kitchen/feel/config" not in payloads(SETTINGS, ["calm"])  # no labels given

@@ -76,3 +76,24 @@ def test_a_file_that_is_not_a_journal_a_folder_and_absurd_days_are_one_line_erro
         assert "argument --days" in err and "Traceback" not in err
     assert main(["history", "--journal", str(tmp_path / "real.sqlite"), "--days", "36600"]) == 0
     assert "fearful" in capsys.readouterr().out
+
+
+def test_history_and_calibrate_show_what_was_learnt_and_calibrate_reset_forgets_it(tmp_path, capsys):
+    from device.card import load
+    from device.learning import Learning
+
+    fill(tmp_path / "journal.sqlite")
+    learning = Learning(tmp_path / "learning.json", load().labels)
+    learning.ranker.record("sad", "calm-bright", kept=True)
+    learning.calibration.learn(dict.fromkeys(load().labels, 0.125), "sad")
+    learning.save()
+    assert main(["history", "--journal", str(tmp_path / "journal.sqlite")]) == 0
+    out = capsys.readouterr().out
+    assert "learnt: 1 correction(s) (the calibration acts from more)" in out
+    assert "sad        calm-bright kept 1 of 1 times" in out
+    assert main(["calibrate", "--learning", str(tmp_path / "learning.json")]) == 0
+    out = capsys.readouterr().out
+    assert "1 correction(s)" in out and "felt sad" in out and "calm-bright kept 1 of 1 times" in out
+    assert main(["calibrate", "--learning", str(tmp_path / "learning.json"), "--reset"]) == 0
+    assert "forgot everything" in capsys.readouterr().out
+    assert Learning(tmp_path / "learning.json", load().labels).ranker.counts == {}

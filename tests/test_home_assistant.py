@@ -45,7 +45,7 @@ def test_home_assistant_shows_and_drives_the_appliance(hass_python, lib, mpd, mo
     chosen = next(e for e in sorted(emotions) if e != heard)
     settings = settings_for(mpd, mosquitto, map_path, speech)
     settings = replace(settings, mqtt=replace(settings.mqtt, device_id=DEVICE_ID))
-    discovery = payloads(settings.mqtt, sorted(emotions)).values()
+    discovery = payloads(settings.mqtt, sorted(emotions), recognizer.labels).values()
     ids = {p["default_entity_id"].split(".", 1)[1].removeprefix(f"emotune_{DEVICE_ID}_"): p["default_entity_id"]
            for p in discovery}
     assert sorted(ids.values()) == sorted(re.findall(r"^\| `([a-z_]+\.emotune_kitchen_[a-z_]+)` \|", SECTION, re.M))
@@ -67,11 +67,12 @@ def test_home_assistant_shows_and_drives_the_appliance(hass_python, lib, mpd, mo
         with Appliance(settings, recognizer, mock_pins) as box:
             first = wait_until(lambda: (s := hass.states()) and all(
                 s.get(i, {}).get("state", "unavailable") != "unavailable" for i in ids.values()) and s,
-                60, "all nine entities available in Home Assistant")
+                60, "all eleven entities available in Home Assistant")
             volume = mpd.status()["volume"]
             assert {k: first[i]["state"] for k, i in ids.items() if k != "volume"} == {
                 "emotion": "unknown", "state": "idle", "listening": "off", "last_heard": "unknown",
-                "listen": "unknown", "stop": "unknown", "next": "unknown", "mood": "unknown"}
+                "listen": "unknown", "stop": "unknown", "next": "unknown", "mood": "unknown", "feel": "unknown",
+                "forget": "unknown"}
             assert float(first[ids["volume"]]["state"]) == float(volume)  # MPD's, before anyone set it
             assert first[ids["mood"]]["attributes"]["options"] == sorted(emotions)
             assert first[ids["emotion"]]["attributes"]["friendly_name"] == f"emotune {DEVICE_ID} Emotion"
@@ -105,8 +106,15 @@ def test_home_assistant_shows_and_drives_the_appliance(hass_python, lib, mpd, mo
             wait(("mood", "unknown"), ("state", "idle"), ("listening", "off"), what="stopped by the box's button")
             box.press()  # and it listens again, heard by Home Assistant
             wait(("emotion", heard), ("mood", heard), ("state", "playing"), what="playing after the box's own press")
+
+            # "I feel": the listener corrects it from Home Assistant; the box plays for the felt emotion.
+            hass.call("select", "select_option", entity_id=ids["feel"], option=chosen)
+            wait(("feel", chosen), ("emotion", chosen), ("mood", chosen), ("state", "playing"), what=f"feel {chosen}")
+            wait_until(lambda: mpd_plays(mpd, tracks_of(playlist_dir, emotions[chosen])), 10, "MPD playing it")
+            assert hass.state(ids["emotion"]) == chosen
+            assert hass.states()[ids["emotion"]]["attributes"]["reason"] == "corrected"
             assert box.stop() == 0  # what SIGTERM does (device/run.py; tests/test_run.py sends the signal)
-            wait(*[(key, "unavailable") for key in ids], what="all nine unavailable")
+            wait(*[(key, "unavailable") for key in ids], what="all eleven unavailable")
 
         open_sockets = hass.listening()
         assert open_sockets and all(" 127.0.0.1:" in s or " ::1:" in s for s in open_sockets), open_sockets

@@ -1,0 +1,62 @@
+"""``python -m device calibrate [--reset]``: what the box has learnt of its listener, or forget it.
+
+Prints the corrections per emotion (and whether the calibration acts yet), the label biases it
+learnt, and, per emotion, how often each playlist was kept. ``--reset`` forgets it all: back to
+the shipped model and the map's order (as the ``forget`` command does). Stop the daemon first
+(``systemctl stop emotune``): a running daemon keeps what it learnt in memory and writes it again.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from . import card as cards
+from . import config
+from .errors import ConfigError
+from .learning import Learning
+
+
+def add_parser(sub) -> argparse.ArgumentParser:
+    p = sub.add_parser("calibrate", help="show or reset what the box learnt of its listener",
+                       description=__doc__.splitlines()[0].split(": ", 1)[1])
+    p.add_argument("--config", type=Path, metavar="FILE", help="settings naming the learning file")
+    p.add_argument("--learning", type=Path, metavar="FILE", help="the learning file itself (overrides --config)")
+    p.add_argument("--reset", action="store_true", help="forget every correction and playlist outcome")
+    return p
+
+
+def learning_path(settings: config.Settings) -> Path:
+    """Where the daemon with ``settings`` keeps its learning (beside the journal unless ``[learning] path``)."""
+    if settings.learning.path:
+        return Path(settings.learning.path)
+    if not settings.journal.path:
+        raise ConfigError("no learning file: [journal] path is empty and [learning] path is not set")
+    return Path(settings.journal.path).with_name("learning.json")
+
+
+def main(args) -> int:
+    settings = config.load(args.config) if args.config else config.Settings()
+    path = args.learning or learning_path(settings)
+    if not path.exists():
+        print(f"nothing learnt yet ({path} does not exist): the shipped model and the map's order")
+        return 0
+    labels = cards.load(settings.model.path).labels
+    learning = Learning(path, labels)
+    if args.reset:
+        learning.forget()
+        print(f"forgot everything in {path}: the shipped model and the map's order")
+        return 0
+    cal = learning.calibration
+    print(f"{len(cal.corrections)} correction(s) in {path}"
+          + ("" if cal.active else f"; the calibration acts from {cal.settings.min_corrections}"))
+    for emotion, n in sorted(cal.counts().items(), key=lambda kv: -kv[1]):
+        print(f"  felt {emotion:<10} {n:>4}")
+    if cal.active:
+        print("label biases (added to the model's log-probabilities):")
+        print("  " + "  ".join(f"{label} {b:+.2f}" for label, b in zip(cal.labels, cal.bias, strict=True)))
+    lifts = learning.ranker.summary()
+    print("playlists kept per emotion:" if lifts else "no playlist outcomes yet")
+    for emotion, line in lifts.items():
+        print(f"  {emotion:<10} {line}")
+    return 0
