@@ -8,7 +8,7 @@ with the true emotion as corrections (the ``feel`` command), and UA (unweighted 
 the classes the person has) is measured on the rest, before and after calibration, as the device
 decides: argmax over all eight labels. Each person is shuffled ``--repeats`` times.
 
-    .venv/bin/python bench/calibrate.py        # prints the rows, draws bench/out/calibrate.png, updates README.md
+    .venv/bin/python bench/calibrate.py        # prints the rows, draws bench/figures/calibrate.png, updates README.md
 
 The scores are computed once per validation model (cached in ``bench/out/``).
 """
@@ -35,6 +35,7 @@ from device.recognizer import Recognizer  # noqa: E402
 DATA = ROOT.parent / "shared" / "data"
 VALIDATION = ROOT / "models" / "validation"
 OUT = ROOT / "bench" / "out"
+FIGURES = ROOT / "bench" / "figures"
 COMMAND = ".venv/bin/python bench/calibrate.py"
 CORRECTIONS = (10, 20, 40)
 MIN_LEFT = 16
@@ -131,7 +132,8 @@ def summarise(found: dict) -> list[str]:
             worst = min(people, key=lambda p: p[2] - p[1])
             lines.append(f"{group}, N={n}: {len(people)} people, UA {np.mean([b for _, b, _ in people]):.3f} -> "
                          f"{np.mean([a for _, _, a in people]):.3f} ({gains.mean():+.1f} points; worst "
-                         f"{worst[0]} {100 * (worst[2] - worst[1]):+.1f})")
+                         f"{worst[0]} {100 * (worst[2] - worst[1]):+.1f}; {int((gains >= -1).sum())} of "
+                         f"{len(people)} no worse than -1)")
     return lines
 
 
@@ -168,17 +170,19 @@ def main() -> int:
     found = measure(settings, args.repeats, args.seed)
     for line in summarise(found):
         print(line)
-    plot(found, OUT / "calibrate.png")
+    FIGURES.mkdir(exist_ok=True)
+    plot(found, FIGURES / "calibrate.png")
     if not args.no_readme and args.prior == CalibrationSettings.prior and args.max_bias == CalibrationSettings.max_bias:
         rows = []
         for group, by_n in found.items():
             for n, people in sorted(by_n.items()):
                 gain = 100 * np.mean([a - b for _, b, a in people])
                 worst = 100 * min(a - b for _, b, a in people)
+                fine = sum(100 * (a - b) >= -1 for _, b, a in people)
                 rows.append(results.row(f"calibration, {group}, N = {n} corrections ({len(people)} people)",
                                         f"UA {np.mean([b for _, b, _ in people]):.3f} -> "
                                         f"{np.mean([a for _, _, a in people]):.3f} ({gain:+.1f} points, worst "
-                                        f"person {worst:+.1f})",
+                                        f"person {worst:+.1f}, {fine} of {len(people)} no worse than -1)",
                                         "+5 points at N = 20, none worse than -1" if n == 20 else "", COMMAND))
         results.update(rows)
     return 0

@@ -9,7 +9,7 @@ seconds (the ``next`` command). For each emotion the listener secretly likes one
 ``--skip-other``; which one is liked is drawn per listener, so it is the map's first only by chance.
 Reported: the skip rate per block of 20 presses, averaged over ``--listeners`` listeners.
 
-    .venv/bin/python bench/feedback.py        # prints the rows, draws bench/out/feedback.png, updates README.md
+    .venv/bin/python bench/feedback.py        # prints the rows, draws bench/figures/feedback.png, updates README.md
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from bench import results  # noqa: E402
 from device.machine import Classified, Command, Machine, Play, PlayerStatus, Pressed, Tick, UtteranceReady  # noqa: E402
 from device.ranker import Ranker  # noqa: E402
 
-OUT = ROOT / "bench" / "out"
+FIGURES = ROOT / "bench" / "figures"
 COMMAND = ".venv/bin/python bench/feedback.py"
 MAP = {  # a lift map as `python -m training playlists` writes for a library of five playlists
     "neutral": ["moderate-neutral", "calm-bright", "energetic-bright"],
@@ -90,8 +90,8 @@ def main() -> int:
     first, last = runs[:, :40].mean(), runs[:, -40:].mean()
     print("skip rate per block of 20 presses:", " ".join(f"{b:.2f}" for b in blocks))
     print(f"first 40 presses {first:.2f}, last 40 {last:.2f} ({last / first:.0%} of the first)")
-    OUT.mkdir(parents=True, exist_ok=True)
-    plot(blocks, OUT / "feedback.png")
+    FIGURES.mkdir(exist_ok=True)
+    plot(blocks, FIGURES / "feedback.png")
     if not args.no_readme:
         results.update([
             results.row(f"ranker: skip rate, first 40 → last 40 of 200 presses ({args.listeners} simulated listeners, "
