@@ -78,10 +78,11 @@ VENV = "opt/emotune/.venv"  # where the playbook puts it on a Pi (emotune_code_d
 RECIPE = "2"  # bump when build() makes something different from the same inputs
 # The device's test files that need no hardware and no servers: the front-end, end-pointing, the
 # card and model in LiteRT, classify, the state machine, config, journal, the mic on a fake stream,
-# the panel on gpiozero's MockFactory, sd_notify, the import boundaries and device/'s doctests.
+# the panel on gpiozero's MockFactory, sd_notify, the learning, the import boundaries and device/'s doctests.
 DEVICE_TESTS = ("test_audio", "test_boundaries", "test_card", "test_circumplex", "test_classify",
                 "test_config", "test_docs", "test_endpoint", "test_features", "test_history",
-                "test_journal", "test_machine", "test_mic", "test_model", "test_notify", "test_panel")
+                "test_journal", "test_learning", "test_machine", "test_mic", "test_model", "test_notify",
+                "test_panel")
 # Not these: test_docs's doctests of training/ (TensorFlow is no device package), and test_model's
 # re-derivation of the validation folds, which reads whole corpora through training/ (only where
 # ../shared has them; far too slow under emulation).
