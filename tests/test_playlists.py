@@ -384,7 +384,9 @@ def test_ctrl_c_stops_with_one_line_and_keeps_the_cache(copy, tmp_path):
     out, env = tmp_path / "fresh", {**os.environ, "PYTHONPATH": str(REPO)}
     child = subprocess.Popen([sys.executable, "-m", "training", "playlists", "--library", str(root), "--out",
                               str(out), "--jobs", "2"], cwd=REPO, env=env, stderr=subprocess.PIPE,
-                             start_new_session=True)
+                             start_new_session=True,
+                             # a shell's background job (CI, nohup) inherits SIGINT ignored: give Ctrl-C back
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     seen = b""
     while not re.search(rb"\| [1-9]\d*/\d+ \[", seen):  # some tracks analysed, more to go
         byte = child.stderr.read(1)
