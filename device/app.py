@@ -23,14 +23,16 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from . import machine as m
+from . import actions as act
+from . import events as ev
 from .calibration import CalibrationSettings
 from .config import Settings
 from .discovery import payloads
 from .errors import ConfigError, EmotuneError, NoSpeech
+from .events import Event, Shutdown, Tick
 from .journal import Journal
 from .learning import Learning
-from .machine import Event, Machine, Shutdown, Tick
+from .machine import Machine
 from .mic import Mic
 from .mqtt import Mqtt
 from .notify import Notifier
@@ -192,47 +194,46 @@ class App:
                 log.exception("action %r failed", action)
 
     # ------------------------------------------------------------ actions
-    def _do(self, action: m.Action) -> None:
+    def _do(self, action: act.Action) -> None:
         match action:
-            case m.StartCapture():
+            case act.StartCapture():
                 self.mic.start_capture()
-            case m.StopCapture(finish=finish):
+            case act.StopCapture(finish=finish):
                 self.mic.stop_capture(finish)
-            case m.Classify(samples=samples):
+            case act.Classify(samples=samples):
                 self._classify(samples)
-            case m.Play(playlists=playlists):
+            case act.Play(playlists=playlists):
                 self.player.play(playlists)
-            case m.Resume():
+            case act.Resume():
                 self.player.resume()
-            case m.Stop():
+            case act.Stop():
                 self.player.stop()
-            case m.Next():
+            case act.Next():
                 self.player.next()
-            case m.SetVolume(level=level):
+            case act.SetVolume(level=level):
                 self.player.set_volume(level)
-            case m.Duck():
+            case act.Duck():
                 self.player.duck()
-            case m.Restore():
+            case act.Restore():
                 self.player.restore()
-            case m.PublishState(state=state):
+            case act.PublishState(state=state):
                 self._publish(state)
-            case m.ShowPattern(pattern=pattern):
+            case act.ShowPattern(pattern=pattern):
                 self.panel.show(pattern)
-            case m.JournalRecord() if self.journal:
-                self.journal.record(action.at, action.emotion, action.confidence, action.scores, action.playlist,
-                                    action.speech_seconds)
-            case m.JournalOutcome(at=at, outcome=outcome) if self.journal:
+            case act.JournalRecord(recognition=recognition) if self.journal:
+                self.journal.record(recognition)
+            case act.JournalOutcome(at=at, outcome=outcome) if self.journal:
                 self.journal.mark(at, outcome)
-            case m.JournalCorrection(at=at, felt=felt) if self.journal:
+            case act.JournalCorrection(at=at, felt=felt) if self.journal:
                 self.journal.correct(at, felt)
-            case m.Learn(scores=scores, emotion=emotion) if self.learning:
+            case act.Learn(scores=scores, emotion=emotion) if self.learning:
                 self.learning.calibration.learn(scores, emotion)
                 self.learning.save()
                 log.info("learnt a correction: %s (%d so far%s)", emotion, len(self.learning.calibration.corrections),
                          "" if self.learning.calibration.active else ", not yet acting")
-            case m.SaveLearning() if self.learning:
+            case act.SaveLearning() if self.learning:
                 self.learning.save()
-            case m.Forget() if self.learning:
+            case act.Forget() if self.learning:
                 self.learning.forget()
 
     def _classify(self, samples) -> None:
@@ -240,11 +241,11 @@ class App:
             p = self.recognizer.classify(samples)
         except NoSpeech:
             log.info("heard no speech")
-            self.post(m.NoSpeechHeard())
+            self.post(ev.NoSpeechHeard())
             return
         except (EmotuneError, ValueError) as exc:
             log.error("classification failed: %s", exc)
-            self.post(m.ClassifyFailed(f"classification failed: {exc}"))
+            self.post(ev.ClassifyFailed(f"classification failed: {exc}"))
             return
         emotion, confidence = p.emotion, p.confidence
         if self.learning and self.learning.calibration.active:  # the household's calibration decides
@@ -254,7 +255,7 @@ class App:
         log.info("heard %s (%.0f%%%s) in %.1fs of speech, %.0f ms", emotion, 100 * confidence,
                  f", the model alone: {p.emotion}" if emotion != p.emotion else "", p.speech_seconds, p.total_ms)
         # The journal and corrections keep the model's own scores: calibration is always refit from them.
-        self.post(m.Classified(emotion, confidence, dict(p.scores), p.speech_seconds, at=time.time()))
+        self.post(ev.Classified(emotion, confidence, dict(p.scores), p.speech_seconds, at=time.time()))
 
     def _publish(self, state: dict) -> None:
         before, self.state = self.state, state

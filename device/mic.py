@@ -2,15 +2,15 @@
 
 A recording starts with :meth:`Mic.start_capture` and ends when :func:`device.endpoint.find_speech`
 sees ``silence_seconds`` of quiet after speech, when ``max_seconds`` have passed, or on
-:meth:`Mic.stop_capture`. The utterance is emitted as :class:`~device.machine.UtteranceReady`
+:meth:`Mic.stop_capture`. The utterance is emitted as :class:`~device.events.UtteranceReady`
 (mono float32 at the model's rate). With ``[audio] input_file`` a recording replaces the
 microphone: it is fed in blocks, at ``input_speed`` times real time, followed by silence, through the
 same end-pointing path. ``input_file`` may also be a folder: each recording then takes its audio
 files in turn (sorted by name), which is how the demo and the soak test speak many sentences.
 
 Opening or reading the device can fail (USB microphone unplugged, PortAudio missing): that is
-emitted as :class:`~device.machine.MicFailed`; the mic then checks again with exponential backoff
-and emits :class:`~device.machine.MicBack` when the device is there again. One worker thread does
+emitted as :class:`~device.events.MicFailed`; the mic then checks again with exponential backoff
+and emits :class:`~device.events.MicBack` when the device is there again. One worker thread does
 all of this; no sounddevice exception leaves this module.
 """
 
@@ -28,7 +28,7 @@ from . import audio
 from .config import AudioSettings
 from .endpoint import EndpointParams, find_speech
 from .errors import AudioError
-from .machine import Event, MicBack, MicFailed, UtteranceReady
+from .events import Event, MicBack, MicFailed, UtteranceReady
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from helpers import Recorder
 from device import audio
 from device.config import AudioSettings
 from device.endpoint import find_speech
-from device.machine import MicBack, MicFailed, UtteranceReady
+from device.events import MicBack, MicFailed, UtteranceReady
 from device.mic import Mic
 
 

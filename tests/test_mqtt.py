@@ -11,7 +11,7 @@ import pytest
 from helpers import MqttWatcher, Recorder
 
 from device.config import MqttSettings
-from device.machine import BrokerBack, Command
+from device.events import BrokerBack, Command
 from device.mqtt import Mqtt, instance_id
 from script.servers import free_port
 

@@ -9,7 +9,7 @@ import pytest
 from helpers import Recorder
 
 from device.config import MqttSettings
-from device.machine import BrokerBack, Command
+from device.events import BrokerBack, Command
 from device.mqtt import Mqtt
 from script.servers import Mosquitto
 

@@ -6,7 +6,7 @@ import pytest
 from helpers import Recorder
 
 from device.config import GpioSettings
-from device.machine import LongPressed, Pressed
+from device.events import LongPressed, Pressed
 from device.panel import Panel
 from script.servers import wait_until
 
