@@ -15,8 +15,8 @@ from device.model import EmotionModel
 from device.recognizer import Recognizer
 
 SAMPLES = sorted((Path(__file__).parent.parent / "samples").glob("*.flac"))
-LABEL_OF = {"01": "neutral", "02": "calm", "03": "happy", "04": "sad", "05": "angry", "06": "fearful",
-            "07": "disgust", "08": "surprised"}
+LABEL_OF = {f"{code:02}": label for code, label in enumerate(cards.load().labels, start=1)}
+"""RAVDESS's emotion code (the file name's third field) -> label: the card's labels are in its order."""
 
 
 @pytest.fixture(scope="module")
