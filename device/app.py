@@ -14,7 +14,6 @@ do and carries out its actions. Nothing an adapter or an action raises stops the
 
 from __future__ import annotations
 
-import json
 import logging
 import queue
 import sqlite3
@@ -25,10 +24,11 @@ from pathlib import Path
 
 from . import actions as act
 from . import events as ev
+from . import playlist_map
 from .calibration import CalibrationSettings
 from .config import Settings
 from .discovery import payloads
-from .errors import ConfigError, EmotuneError, NoSpeech
+from .errors import EmotuneError, NoSpeech
 from .events import Event, Shutdown, Tick
 from .journal import Journal
 from .learning import Learning
@@ -42,29 +42,6 @@ from .player import Player
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 0.5
-
-
-def load_map(path: str | Path) -> dict[str, list[str]]:
-    """Return the ``"emotions"`` of a ``playlists.json`` (emotion -> playlist names, in order).
-
-    A missing file is an empty map (with a warning: the appliance still listens); a malformed one
-    raises :class:`ConfigError` naming the file.
-    """
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        log.warning("no playlists map at %s: emotions will be heard but nothing played "
-                    "(make one with `python -m training playlists`)", path)
-        return {}
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"cannot read the playlists map {path}: {exc}") from None
-    emotions = data.get("emotions") if isinstance(data, dict) else None
-    if not isinstance(emotions, dict) or not all(
-            isinstance(k, str) and isinstance(v, list) and all(isinstance(n, str) for n in v)
-            for k, v in emotions.items()):
-        raise ConfigError(f'{path}: "emotions" must map each emotion to a list of playlist names')
-    return {emotion: list(names) for emotion, names in emotions.items()}
 
 
 class App:
@@ -85,7 +62,7 @@ class App:
 
             recognizer = Recognizer(settings.model.path)
         self.recognizer = recognizer
-        self.emotions = load_map(settings.playlists.map)
+        self.emotions = playlist_map.load(settings.playlists.map)
         self.journal = Journal(settings.journal.path) if settings.journal.path else None
         self.learning = self._learning(tuple(recognizer.labels))
         history = self._history()

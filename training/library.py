@@ -23,8 +23,7 @@ import soundfile
 from device.audio import SUFFIXES as SNDFILE_SUFFIXES
 from device.audio import resample
 from device.errors import AudioError
-
-from .files import write_atomic
+from device.files import write_atomic
 
 log = logging.getLogger(__name__)
 

@@ -24,13 +24,12 @@ Files that cannot be decoded are skipped and listed at the end; the run still su
 Only files this tool wrote are ever replaced or deleted: ``playlists.json`` is the manifest of the
 ``.m3u`` files of the last run, and an ``.m3u`` of a name it could write that it did not (your own
 playlist in MPD's folder) stops the run before any work, naming the file. Every file is written
-atomically (:mod:`training.files`), so a crash or two runs at once never leave half a file.
+atomically (:mod:`device.files`), so a crash or two runs at once never leave half a file.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import multiprocessing
 import os
@@ -43,11 +42,12 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from device.errors import AudioError
+from device import playlist_map
+from device.errors import AudioError, ConfigError
+from device.files import replacing, write_atomic
 
 from . import moodmap, music_model
 from .cluster import NAME_PATTERN, Clustering, ClusterSettings, cluster, columns, formula_place
-from .files import replacing, write_atomic
 from .library import AUDIO_SUFFIXES, ExcerptSettings, FeatureCache, Track, find_tracks, read_excerpt, read_tags
 from .music4q import QUADRANT_MOODS, quadrant
 from .track_features import AnalysisSettings, TrackFeatures, analyse
@@ -55,7 +55,7 @@ from .track_features import AnalysisSettings, TrackFeatures, analyse
 log = logging.getLogger(__name__)
 
 CACHE_NAME = "features-cache.json"
-JSON_NAME = "playlists.json"
+JSON_NAME = playlist_map.NAME
 PNG_NAME = "playlists.png"
 
 
@@ -276,7 +276,7 @@ def contract(settings: Settings, data: Analysed, result: Clustering, emotions: d
     cols = columns(data.features)
     playlist_of = {i: c.name for c in result.clusters for i in c.members}
     return {
-        "version": 1,
+        "version": playlist_map.VERSION,
         "library": str(settings.library.resolve()),
         "strategy": settings.strategy,
         "playlists": [
@@ -313,12 +313,7 @@ def quadrant_name(arousal: float, valence: float) -> str:
 
 def manifest(out: Path) -> set[str]:
     """Return the ``.m3u`` files the last run wrote into ``out``, as its ``playlists.json`` lists them."""
-    try:
-        previous = json.loads((out / JSON_NAME).read_text(encoding="utf-8"))
-        files = {p["file"] for p in previous["playlists"]}
-    except (OSError, ValueError, TypeError, KeyError):
-        return set()
-    return {f for f in files if isinstance(f, str) and f.endswith(".m3u") and "/" not in f}
+    return playlist_map.playlist_files(out / JSON_NAME)
 
 
 def check_outputs(settings: Settings) -> None:
@@ -342,8 +337,8 @@ def check_outputs(settings: Settings) -> None:
     doc = out / JSON_NAME
     if doc.exists() and not ours:
         try:
-            json.loads(doc.read_text(encoding="utf-8"))["emotions"]
-        except (OSError, ValueError, TypeError, KeyError):
+            playlist_map.read(doc)
+        except (OSError, ConfigError):
             raise ValueError(f"{doc} is not a playlists map emotune wrote: move it, or give another --out") from None
 
 
@@ -362,7 +357,7 @@ def write(settings: Settings, data: Analysed, result: Clustering, emotions: dict
     for c in result.clusters:
         write_atomic(settings.out / f"{c.name}.m3u",
                      m3u([data.tracks[i].path for i in c.members], [data.tags[i] for i in c.members]))
-    write_atomic(settings.out / JSON_NAME, json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
+    playlist_map.write(settings.out / JSON_NAME, doc)
     from . import plots  # matplotlib only when there is something to draw
 
     with replacing(settings.out / PNG_NAME) as png:
