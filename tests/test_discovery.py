@@ -2,14 +2,13 @@
 
 import json
 
-from helpers import MqttWatcher, Recorder
-
 from device import __version__
 from device.commands import parse_command
 from device.config import MqttSettings
 from device.discovery import payloads
 from device.events import BrokerBack, Command
 from device.mqtt import Mqtt
+from tests.helpers import MqttWatcher, Recorder
 
 SETTINGS = MqttSettings(device_id="kitchen", discovery_prefix="homeassistant")
 DEVICE = {"identifiers": ["emotune_kitchen"], "name": "emotune kitchen", "manufacturer": "emotune",

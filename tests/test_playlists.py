@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.paths import REPO
 from training.__main__ import main
 from training.cluster import ClusterSettings
 from training.library import FeatureCache, find_tracks
@@ -35,7 +36,6 @@ from training.synthmusic import make_library, write
 QUADRANT = {"happy": (1, 1), "angry": (1, -1), "calm": (-1, 1), "sad": (-1, -1)}
 """Mood -> (sign of arousal, sign of valence) it was made for."""
 NAMES = {"happy": "energetic-bright", "angry": "energetic-dark", "calm": "calm-bright", "sad": "calm-dark"}
-REPO = Path(__file__).resolve().parent.parent
 UNICODE = "happy/Ça va – encore.flac"
 BROKEN = {"broken/noise.mp3": "cannot decode", "broken/empty.flac": "empty file",
           "broken/silence.wav": "silent", "broken/clip.m4a": "ffmpeg"}
