@@ -24,7 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import results  # noqa: E402
-from device.machine import Classified, Command, Machine, Play, PlayerStatus, Pressed, Tick, UtteranceReady  # noqa: E402
+from device.actions import Play  # noqa: E402
+from device.events import Classified, Command, PlayerStatus, Pressed, Tick, UtteranceReady  # noqa: E402
+from device.machine import Machine  # noqa: E402
 from device.ranker import Ranker  # noqa: E402
 
 FIGURES = ROOT / "bench" / "figures"

@@ -14,7 +14,6 @@ do and carries out its actions. Nothing an adapter or an action raises stops the
 
 from __future__ import annotations
 
-import json
 import logging
 import queue
 import sqlite3
@@ -23,14 +22,17 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from . import machine as m
+from . import actions as act
+from . import events as ev
+from . import playlist_map
 from .calibration import CalibrationSettings
 from .config import Settings
 from .discovery import payloads
-from .errors import ConfigError, EmotuneError, NoSpeech
+from .errors import EmotuneError, NoSpeech
+from .events import Event, Shutdown, Tick
 from .journal import Journal
 from .learning import Learning
-from .machine import Event, Machine, Shutdown, Tick
+from .machine import Machine
 from .mic import Mic
 from .mqtt import Mqtt
 from .notify import Notifier
@@ -40,29 +42,6 @@ from .player import Player
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 0.5
-
-
-def load_map(path: str | Path) -> dict[str, list[str]]:
-    """Return the ``"emotions"`` of a ``playlists.json`` (emotion -> playlist names, in order).
-
-    A missing file is an empty map (with a warning: the appliance still listens); a malformed one
-    raises :class:`ConfigError` naming the file.
-    """
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        log.warning("no playlists map at %s: emotions will be heard but nothing played "
-                    "(make one with `python -m training playlists`)", path)
-        return {}
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"cannot read the playlists map {path}: {exc}") from None
-    emotions = data.get("emotions") if isinstance(data, dict) else None
-    if not isinstance(emotions, dict) or not all(
-            isinstance(k, str) and isinstance(v, list) and all(isinstance(n, str) for n in v)
-            for k, v in emotions.items()):
-        raise ConfigError(f'{path}: "emotions" must map each emotion to a list of playlist names')
-    return {emotion: list(names) for emotion, names in emotions.items()}
 
 
 class App:
@@ -83,7 +62,7 @@ class App:
 
             recognizer = Recognizer(settings.model.path)
         self.recognizer = recognizer
-        self.emotions = load_map(settings.playlists.map)
+        self.emotions = playlist_map.load(settings.playlists.map)
         self.journal = Journal(settings.journal.path) if settings.journal.path else None
         self.learning = self._learning(tuple(recognizer.labels))
         history = self._history()
@@ -192,47 +171,46 @@ class App:
                 log.exception("action %r failed", action)
 
     # ------------------------------------------------------------ actions
-    def _do(self, action: m.Action) -> None:
+    def _do(self, action: act.Action) -> None:
         match action:
-            case m.StartCapture():
+            case act.StartCapture():
                 self.mic.start_capture()
-            case m.StopCapture(finish=finish):
+            case act.StopCapture(finish=finish):
                 self.mic.stop_capture(finish)
-            case m.Classify(samples=samples):
+            case act.Classify(samples=samples):
                 self._classify(samples)
-            case m.Play(playlists=playlists):
+            case act.Play(playlists=playlists):
                 self.player.play(playlists)
-            case m.Resume():
+            case act.Resume():
                 self.player.resume()
-            case m.Stop():
+            case act.Stop():
                 self.player.stop()
-            case m.Next():
+            case act.Next():
                 self.player.next()
-            case m.SetVolume(level=level):
+            case act.SetVolume(level=level):
                 self.player.set_volume(level)
-            case m.Duck():
+            case act.Duck():
                 self.player.duck()
-            case m.Restore():
+            case act.Restore():
                 self.player.restore()
-            case m.PublishState(state=state):
+            case act.PublishState(state=state):
                 self._publish(state)
-            case m.ShowPattern(pattern=pattern):
+            case act.ShowPattern(pattern=pattern):
                 self.panel.show(pattern)
-            case m.JournalRecord() if self.journal:
-                self.journal.record(action.at, action.emotion, action.confidence, action.scores, action.playlist,
-                                    action.speech_seconds)
-            case m.JournalOutcome(at=at, outcome=outcome) if self.journal:
+            case act.JournalRecord(recognition=recognition) if self.journal:
+                self.journal.record(recognition)
+            case act.JournalOutcome(at=at, outcome=outcome) if self.journal:
                 self.journal.mark(at, outcome)
-            case m.JournalCorrection(at=at, felt=felt) if self.journal:
+            case act.JournalCorrection(at=at, felt=felt) if self.journal:
                 self.journal.correct(at, felt)
-            case m.Learn(scores=scores, emotion=emotion) if self.learning:
+            case act.Learn(scores=scores, emotion=emotion) if self.learning:
                 self.learning.calibration.learn(scores, emotion)
                 self.learning.save()
                 log.info("learnt a correction: %s (%d so far%s)", emotion, len(self.learning.calibration.corrections),
                          "" if self.learning.calibration.active else ", not yet acting")
-            case m.SaveLearning() if self.learning:
+            case act.SaveLearning() if self.learning:
                 self.learning.save()
-            case m.Forget() if self.learning:
+            case act.Forget() if self.learning:
                 self.learning.forget()
 
     def _classify(self, samples) -> None:
@@ -240,11 +218,11 @@ class App:
             p = self.recognizer.classify(samples)
         except NoSpeech:
             log.info("heard no speech")
-            self.post(m.NoSpeechHeard())
+            self.post(ev.NoSpeechHeard())
             return
         except (EmotuneError, ValueError) as exc:
             log.error("classification failed: %s", exc)
-            self.post(m.ClassifyFailed(f"classification failed: {exc}"))
+            self.post(ev.ClassifyFailed(f"classification failed: {exc}"))
             return
         emotion, confidence = p.emotion, p.confidence
         if self.learning and self.learning.calibration.active:  # the household's calibration decides
@@ -254,7 +232,7 @@ class App:
         log.info("heard %s (%.0f%%%s) in %.1fs of speech, %.0f ms", emotion, 100 * confidence,
                  f", the model alone: {p.emotion}" if emotion != p.emotion else "", p.speech_seconds, p.total_ms)
         # The journal and corrections keep the model's own scores: calibration is always refit from them.
-        self.post(m.Classified(emotion, confidence, dict(p.scores), p.speech_seconds, at=time.time()))
+        self.post(ev.Classified(emotion, confidence, dict(p.scores), p.speech_seconds, at=time.time()))
 
     def _publish(self, state: dict) -> None:
         before, self.state = self.state, state

@@ -39,17 +39,12 @@ renders ``None`` (JSON null) is Home Assistant's "unknown".
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
-from . import __version__
+from . import __version__, commands
 from .config import MqttSettings
 
 ORIGIN = {"name": "emotune", "sw_version": __version__}
-
-
-def _command(action: str, **fields) -> str:
-    return json.dumps({"action": action, **fields})
 
 
 def payloads(settings: MqttSettings, emotions: Sequence[str], feelings: Sequence[str] = ()) -> dict[str, dict]:
@@ -94,22 +89,23 @@ def payloads(settings: MqttSettings, emotions: Sequence[str], feelings: Sequence
         },
         ("button", "listen"): {
             "name": "Listen", "icon": "mdi:microphone", "command_topic": command,
-            "payload_press": _command("listen"),
+            "payload_press": commands.payload("listen"),
         },
         ("button", "stop"): {
-            "name": "Stop", "icon": "mdi:stop", "command_topic": command, "payload_press": _command("stop"),
+            "name": "Stop", "icon": "mdi:stop", "command_topic": command, "payload_press": commands.payload("stop"),
         },
         ("button", "next"): {
-            "name": "Next", "icon": "mdi:skip-next", "command_topic": command, "payload_press": _command("next"),
+            "name": "Next", "icon": "mdi:skip-next", "command_topic": command,
+            "payload_press": commands.payload("next"),
         },
         ("select", "mood"): {
             "name": "Play mood", "icon": "mdi:playlist-music", "command_topic": command,
-            "command_template": '{"action": "play", "emotion": "{{ value }}"}', "options": sorted(emotions),
+            "command_template": commands.template("play", "emotion", "{{ value }}"), "options": sorted(emotions),
             "state_topic": state, "value_template": "{{ value_json.mood }}",
         },
         ("number", "volume"): {
             "name": "Volume", "icon": "mdi:volume-high", "command_topic": command,
-            "command_template": '{"action": "volume", "level": {{ value | int }}}',
+            "command_template": commands.template("volume", "level", "{{ value | int }}", number=True),
             "min": 0, "max": 100, "step": 1, "mode": "slider",
             "state_topic": state, "value_template": "{{ value_json.volume }}",
         },
@@ -117,14 +113,14 @@ def payloads(settings: MqttSettings, emotions: Sequence[str], feelings: Sequence
     if feelings:
         entities["select", "feel"] = {
             "name": "I feel", "icon": "mdi:account-heart", "command_topic": command,
-            "command_template": '{"action": "feel", "emotion": "{{ value }}"}', "options": list(feelings),
+            "command_template": commands.template("feel", "emotion", "{{ value }}"), "options": list(feelings),
             "state_topic": state,
             "value_template": "{{ value_json.history[0].felt if value_json.history and "
                               "value_json.history[0].felt is defined else None }}",
         }
         entities["button", "forget"] = {
             "name": "Forget what it learnt", "icon": "mdi:restore", "command_topic": command,
-            "payload_press": _command("forget"), "entity_category": "config",
+            "payload_press": commands.payload("forget"), "entity_category": "config",
         }
     if not emotions:
         del entities["select", "mood"]  # Home Assistant refuses a select without options

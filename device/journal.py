@@ -4,17 +4,17 @@
 >>> folder = tempfile.TemporaryDirectory()
 >>> with Journal(Path(folder.name) / "journal.sqlite") as journal:
 ...     at = time.time()
-...     journal.record(at, "calm", 0.81, {"calm": 0.81}, "evening", 1.9)
+...     journal.record(Recognition(at, "calm", 0.81, {"calm": 0.81}, "evening", 1.9))
 ...     journal.mark(at, "skipped")
 ...     [(e.emotion, e.playlist, e.outcome) for e in journal.entries()]
 [('calm', 'evening', 'skipped')]
 >>> folder.cleanup()
 
-Rows: ``at`` (epoch seconds), ``emotion``, ``confidence``, ``scores`` (JSON), ``playlist`` (NULL when
-nothing was to play: unsure, or no map), ``speech_seconds``, ``outcome`` (NULL, ``skipped`` or
-``stopped`` within a minute, ``refused`` when MPD would not play it), ``felt`` (NULL, or the emotion
-the listener said they felt instead: the ``feel`` command). A journal from before ``felt`` gains
-the column when opened.
+Rows are :class:`~device.recognition.Recognition` records: ``at`` (epoch seconds), ``emotion``,
+``confidence``, ``scores`` (JSON), ``playlist`` (NULL when nothing was to play: unsure, or no map),
+``speech_seconds``, ``outcome`` (NULL, ``skipped`` or ``stopped`` within a minute, ``refused`` when
+MPD would not play it), ``felt`` (NULL, or the emotion the listener said they felt instead: the
+``feel`` command). A journal from before ``felt`` gains the column when opened.
 """
 
 from __future__ import annotations
@@ -22,11 +22,10 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from .machine import history_item
+from .recognition import Recognition
 
 log = logging.getLogger(__name__)
 
@@ -44,23 +43,6 @@ CREATE TABLE IF NOT EXISTS recognitions (
 );
 CREATE INDEX IF NOT EXISTS recognitions_at ON recognitions (at);
 """
-
-
-@dataclass(frozen=True)
-class Entry:
-    at: float
-    emotion: str
-    confidence: float
-    scores: dict[str, float]
-    playlist: str | None
-    speech_seconds: float | None
-    outcome: str | None
-    felt: str | None = None
-    """What the listener said they felt (the ``feel`` command), when they corrected it."""
-
-    @property
-    def when(self) -> datetime:
-        return datetime.fromtimestamp(self.at).astimezone()
 
 
 class Journal:
@@ -93,12 +75,12 @@ class Journal:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def record(self, at: float, emotion: str, confidence: float, scores: dict[str, float],
-               playlist: str | None, speech_seconds: float | None) -> None:
+    def record(self, r: Recognition) -> None:
+        """Append the recognition ``r`` (its ``outcome`` and ``felt`` come later: :meth:`mark`, :meth:`correct`)."""
         self.open()._db.execute(
             "INSERT INTO recognitions (at, emotion, confidence, scores, playlist, speech_seconds)"
             " VALUES (?, ?, ?, ?, ?, ?)",
-            (at, emotion, confidence, json.dumps(scores), playlist, speech_seconds))
+            (r.at, r.emotion, r.confidence, json.dumps(r.scores), r.playlist, r.speech_seconds))
 
     def mark(self, at: float, outcome: str) -> None:
         """Record that the user ``skipped`` or ``stopped`` the music chosen by the recognition at ``at``."""
@@ -109,22 +91,22 @@ class Journal:
         """Record that the listener felt ``felt`` at the recognition made at ``at``."""
         self.open()._db.execute("UPDATE recognitions SET felt = ? WHERE at = ?", (felt, at))
 
-    def entries(self, since: float = 0.0, limit: int | None = None) -> list[Entry]:
+    def entries(self, since: float = 0.0, limit: int | None = None) -> list[Recognition]:
         """Recognitions at or after ``since`` (epoch seconds), newest first."""
         rows = self.open()._db.execute(
             "SELECT at, emotion, confidence, scores, playlist, speech_seconds, outcome, felt FROM recognitions"
             " WHERE at >= ? ORDER BY at DESC LIMIT ?", (since, -1 if limit is None else limit))
-        return [Entry(at, emotion, confidence, json.loads(scores), playlist, speech, outcome, felt)
+        return [Recognition(at, emotion, confidence, json.loads(scores), playlist, speech, outcome, felt)
                 for at, emotion, confidence, scores, playlist, speech, outcome, felt in rows]
 
     def recent(self, n: int = 5) -> list[dict]:
         """The last ``n`` recognitions as the state's ``history`` items, newest first."""
-        return [history_item(e.at, e.emotion, e.confidence, e.playlist, e.felt) for e in self.entries(limit=n)]
+        return [e.history_item() for e in self.entries(limit=n)]
 
 
-def summary(entries: list[Entry]) -> list[dict]:
+def summary(entries: list[Recognition]) -> list[dict]:
     """Per local day, newest first: count, the most frequent emotion, mean confidence, skips and stops."""
-    days: dict[str, list[Entry]] = {}
+    days: dict[str, list[Recognition]] = {}
     for e in entries:
         days.setdefault(e.when.date().isoformat(), []).append(e)
     out = []

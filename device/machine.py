@@ -1,9 +1,10 @@
 """The appliance's decisions: events in, actions out; no I/O, no threads, no clock of its own.
 
 The composition root (:mod:`device.app`) turns button presses, recordings, MPD and MQTT news into
-:class:`Event` objects, calls :meth:`Machine.handle` with each one and the time, and carries out the
-:class:`Action` objects it gets back, in order::
+:mod:`~device.events`, calls :meth:`Machine.handle` with each one and the time, and carries out the
+:mod:`~device.actions` it gets back, in order::
 
+    >>> from device.events import Pressed
     >>> m = Machine({"calm": ["evening"]}, min_confidence=0.4)
     >>> [type(a).__name__ for a in m.handle(Pressed(), now=0.0)]
     ['StartCapture', 'PublishState', 'ShowPattern']
@@ -17,297 +18,13 @@ from __future__ import annotations
 import json
 import math
 from collections import deque
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any
 
-from .errors import CommandError
+from . import actions as act
+from . import events as ev
 from .ranker import Ranker
+from .recognition import Recognition, iso_time
 
 STATES = ("idle", "listening", "thinking", "playing", "unsure", "error")
-
-
-# ---------------------------------------------------------------- events
-class Event:
-    """Something that happened; the machine decides what to do about it."""
-
-
-@dataclass(frozen=True)
-class Pressed(Event):
-    """A short press of the button (or the MQTT ``listen`` command): listen, or finish listening."""
-
-    source: str = "button"
-
-
-@dataclass(frozen=True)
-class LongPressed(Event):
-    """The button was held: stop."""
-
-
-@dataclass(frozen=True, eq=False)
-class UtteranceReady(Event):
-    """The microphone's recording has ended; ``samples`` are mono float32 at the model's rate."""
-
-    samples: Any
-
-
-@dataclass(frozen=True)
-class Classified(Event):
-    """The model's answer for the last utterance; ``at`` is the wall-clock time (epoch seconds)."""
-
-    emotion: str
-    confidence: float
-    scores: dict[str, float] = field(default_factory=dict)
-    speech_seconds: float = 0.0
-    at: float = 0.0
-
-
-@dataclass(frozen=True)
-class NoSpeechHeard(Event):
-    """The recording held no speech."""
-
-
-@dataclass(frozen=True)
-class ClassifyFailed(Event):
-    message: str
-
-
-@dataclass(frozen=True)
-class Command(Event):
-    """A command from MQTT, already checked by :func:`parse_command`."""
-
-    action: str
-    emotion: str | None = None
-    level: int | None = None
-
-
-@dataclass(frozen=True)
-class PlayerStatus(Event):
-    """MPD's playback changed: ``playing`` or not, and the playlist the current song belongs to."""
-
-    playing: bool
-    playlist: str | None = None
-
-
-@dataclass(frozen=True)
-class PlayerVolume(Event):
-    """MPD's volume changed (0-100; while ducked, the level it goes back to); None: MPD has no mixer."""
-
-    level: int | None
-
-
-@dataclass(frozen=True)
-class PlayerLost(Event):
-    """MPD cannot be reached; the player retries with backoff and sends :class:`PlayerBack`."""
-
-    reason: str
-
-
-@dataclass(frozen=True)
-class PlayerBack(Event):
-    """MPD answers again."""
-
-
-@dataclass(frozen=True)
-class PlayerFailed(Event):
-    """MPD refused a command (e.g. no such playlist); not retried."""
-
-    message: str
-
-
-@dataclass(frozen=True)
-class MicFailed(Event):
-    """The microphone is missing or failed; the mic adapter retries and sends :class:`MicBack`."""
-
-    message: str
-
-
-@dataclass(frozen=True)
-class MicBack(Event):
-    """The microphone works again."""
-
-
-@dataclass(frozen=True)
-class BrokerBack(Event):
-    """(Re)connected to the MQTT broker: the retained state must be published again."""
-
-
-@dataclass(frozen=True)
-class Tick(Event):
-    """Time passes (the loop sends one about twice a second)."""
-
-
-@dataclass(frozen=True)
-class Shutdown(Event):
-    """The daemon is stopping (SIGTERM)."""
-
-
-# ---------------------------------------------------------------- actions
-class Action:
-    """Something the composition root must do."""
-
-
-@dataclass(frozen=True)
-class StartCapture(Action):
-    """Start recording an utterance; the microphone answers with UtteranceReady or MicFailed."""
-
-
-@dataclass(frozen=True)
-class StopCapture(Action):
-    """Stop recording: ``finish`` = deliver what was heard so far, else throw it away."""
-
-    finish: bool
-
-
-@dataclass(frozen=True, eq=False)
-class Classify(Action):
-    samples: Any
-
-
-@dataclass(frozen=True)
-class Play(Action):
-    """Clear MPD's queue, queue ``playlists`` in order and start playing."""
-
-    emotion: str
-    playlists: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Resume(Action):
-    """Play MPD's queue as it is (after MPD came back)."""
-
-
-@dataclass(frozen=True)
-class Stop(Action):
-    pass
-
-
-@dataclass(frozen=True)
-class Next(Action):
-    pass
-
-
-@dataclass(frozen=True)
-class SetVolume(Action):
-    level: int
-
-
-@dataclass(frozen=True)
-class Duck(Action):
-    """Lower the music while the microphone listens."""
-
-
-@dataclass(frozen=True)
-class Restore(Action):
-    """Put the volume back after :class:`Duck`."""
-
-
-@dataclass(frozen=True)
-class PublishState(Action):
-    state: dict
-
-
-@dataclass(frozen=True)
-class ShowPattern(Action):
-    """Show a state on the LED: one of :data:`STATES`."""
-
-    pattern: str
-
-
-@dataclass(frozen=True)
-class JournalRecord(Action):
-    """Append a recognition to the journal; ``at`` identifies it later."""
-
-    at: float
-    emotion: str
-    confidence: float
-    scores: dict[str, float]
-    playlist: str | None
-    speech_seconds: float
-
-
-@dataclass(frozen=True)
-class Learn(Action):
-    """The listener corrected a recognition: the model gave ``scores``, they felt ``emotion``."""
-
-    scores: dict[str, float]
-    emotion: str
-
-
-@dataclass(frozen=True)
-class Forget(Action):
-    """Drop everything learnt (corrections, playlist outcomes): back to the shipped model and the map."""
-
-
-@dataclass(frozen=True)
-class SaveLearning(Action):
-    """What the ranker learnt changed: store it."""
-
-
-@dataclass(frozen=True)
-class JournalCorrection(Action):
-    """The listener said they felt ``felt`` at the recognition made at ``at``."""
-
-    at: float
-    felt: str
-
-
-@dataclass(frozen=True)
-class JournalOutcome(Action):
-    """The user skipped or stopped the music soon after the recognition made at ``at``."""
-
-    at: float
-    outcome: str
-
-
-# ---------------------------------------------------------------- commands
-ACTIONS = ("listen", "play", "stop", "next", "volume", "feel", "forget")
-MAX_COMMAND_BYTES = 4096
-
-
-def parse_command(payload: bytes | str) -> Command:
-    """Return the :class:`Command` in an MQTT payload, or raise :class:`CommandError` saying why not.
-
-    >>> parse_command(b'{"action": "volume", "level": 40}')
-    Command(action='volume', emotion=None, level=40)
-    """
-    if len(payload) > MAX_COMMAND_BYTES:
-        raise CommandError(f"command too long ({len(payload)} bytes)")
-    try:
-        data = json.loads(payload)
-    except (ValueError, RecursionError):
-        raise CommandError(f"command is not JSON: {payload[:80]!r}") from None
-    if not isinstance(data, dict):
-        raise CommandError("command must be a JSON object like {\"action\": \"listen\"}")
-    action = data.get("action")
-    if action not in ACTIONS:
-        raise CommandError(f"unknown action {str(action)[:40]!r} (known: {', '.join(ACTIONS)})")
-    if action in ("play", "feel"):
-        emotion = data.get("emotion")
-        if not isinstance(emotion, str) or not emotion or len(emotion) > 40:
-            raise CommandError(f'"{action}" needs "emotion", e.g. {{"action": "{action}", "emotion": "calm"}}')
-        return Command(action, emotion=emotion)
-    if action == "volume":
-        level = data.get("level")
-        if isinstance(level, bool) or not isinstance(level, int | float) or not math.isfinite(level) \
-                or not 0 <= level <= 100:
-            raise CommandError('"volume" needs "level" from 0 to 100')
-        return Command("volume", level=int(round(level)))
-    return Command(action)
-
-
-# ---------------------------------------------------------------- the machine
-def iso_time(at: float) -> str:
-    return datetime.fromtimestamp(at, UTC).isoformat(timespec="seconds")
-
-
-def history_item(at: float, emotion: str, confidence: float, playlist: str | None, felt: str | None = None) -> dict:
-    """One item of the state's ``history``: when (ISO 8601, UTC), what was heard, how sure, what it played.
-
-    ``felt`` (only when the listener corrected it): what they said they felt.
-    """
-    item = {"at": iso_time(at), "emotion": emotion, "confidence": round(confidence, 3), "playlist": playlist}
-    return {**item, "felt": felt} if felt else item
 
 
 class Machine:
@@ -319,7 +36,7 @@ class Machine:
 
     With a :class:`~device.ranker.Ranker`, the playlist that leads for an emotion is the ranker's
     choice among the allowed ones, and every outcome (skipped or stopped within
-    ``outcome_seconds``, or still playing after it) is given to it (then :class:`SaveLearning`).
+    ``outcome_seconds``, or still playing after it) is given to it (then :class:`~device.actions.SaveLearning`).
     A ``feel`` command within ``feel_seconds`` of a recognition corrects it.
     """
 
@@ -349,7 +66,7 @@ class Machine:
         self.unsure_until = -math.inf
         self.faults: dict[str, str] = {}  # "player"/"mic" -> message, until they come back
         self.problem: str | None = None  # the last action's failure, until the next press
-        self.pending: Play | None = None  # a Play to (re)issue when MPD answers
+        self.pending: act.Play | None = None  # a Play to (re)issue when MPD answers
         self.resume_on_back = False
         self.stop_on_back = False  # a stop MPD could not hear: say it again when MPD is back
         self.last: dict | None = None  # the last recognition: for outcomes and corrections
@@ -395,51 +112,48 @@ class Machine:
         return view
 
     # ------------------------------------------------------------ dispatch
-    def handle(self, event: Event, now: float) -> list[Action]:
+    def handle(self, event: ev.Event, now: float) -> list[act.Action]:
         """Return the actions for ``event`` happening at ``now``; PublishState/ShowPattern when the view changed."""
         self.now = now
-        handler = getattr(self, "_on_" + type(event).__name__, None)
-        actions = handler(event) if handler else []
-        if isinstance(event, BrokerBack):
-            self._published = None
+        actions = self.HANDLERS[type(event)](self, event)
         view = self.public()
         key = json.dumps(view, sort_keys=True)
         if key != self._published:
             self._published = key
-            actions.append(PublishState(view))
+            actions.append(act.PublishState(view))
         if view["state"] != self._shown:
             self._shown = view["state"]
-            actions.append(ShowPattern(view["state"]))
+            actions.append(act.ShowPattern(view["state"]))
         return actions
 
     # ------------------------------------------------------------ helpers
-    def _listen(self) -> list[Action]:
+    def _listen(self) -> list[act.Action]:
         self.activity = "listening"
         self.problem = None
         self.reason = None
         self.unsure_until = -math.inf
         self.listen_deadline = self.now + self.max_listen_seconds + 3.0
-        actions: list[Action] = []
+        actions: list[act.Action] = []
         if self.music:
             self.ducked = True
-            actions.append(Duck())
-        return actions + [StartCapture()]
+            actions.append(act.Duck())
+        return actions + [act.StartCapture()]
 
-    def _unduck(self) -> list[Action]:
+    def _unduck(self) -> list[act.Action]:
         if self.ducked:
             self.ducked = False
-            return [Restore()]
+            return [act.Restore()]
         return []
 
-    def _cancel(self) -> list[Action]:
+    def _cancel(self) -> list[act.Action]:
         """Stop listening/thinking without a result."""
-        actions: list[Action] = []
+        actions: list[act.Action] = []
         if self.activity == "listening":
-            actions.append(StopCapture(finish=False))
+            actions.append(act.StopCapture(finish=False))
         self.activity = None
         return actions + self._unduck()
 
-    def _play(self, emotion: str) -> list[Action]:
+    def _play(self, emotion: str) -> list[act.Action]:
         playlists = self.emotions.get(emotion, ())
         if self.ranker is not None:
             playlists = self.ranker.order(emotion, playlists)
@@ -449,7 +163,7 @@ class Machine:
         if not playlists:
             self.problem = f"no playlist for {emotion!r} in the playlists map"
             return []
-        self.pending = Play(emotion, playlists)
+        self.pending = act.Play(emotion, playlists)
         self.stop_on_back = False
         # While MPD is unreachable the play waits (PlayerBack issues it): nothing is playing yet.
         self.music = "player" not in self.faults
@@ -457,23 +171,23 @@ class Machine:
         self.playlist = playlists[0]
         return [self.pending]
 
-    def _outcome(self, outcome: str) -> list[Action]:
+    def _outcome(self, outcome: str) -> list[act.Action]:
         """A skip or a stop: against the last recognition if it came soon after it (and its playlist)."""
         last, self.last = self.last, None
         if last and last["played"] and self.now - last["mono"] <= self.outcome_seconds:
-            return [JournalOutcome(last["at"], outcome)] + self._rank(last, kept=False)
+            return [act.JournalOutcome(last["at"], outcome)] + self._rank(last, kept=False)
         return []
 
-    def _rank(self, last: dict, kept: bool) -> list[Action]:
+    def _rank(self, last: dict, kept: bool) -> list[act.Action]:
         """Give the ranker the outcome of the playlist playing now for the recognition ``last``."""
         if self.ranker is None or last.get("judged") or not self.playlist:
             return []
         last["judged"] = True
         self.ranker.record(last["emotion"], self.playlist, kept)
-        return [SaveLearning()]
+        return [act.SaveLearning()]
 
-    def _stop(self) -> list[Action]:
-        actions = self._cancel() + [Stop()] + self._outcome("stopped")
+    def _stop(self) -> list[act.Action]:
+        actions = self._cancel() + [act.Stop()] + self._outcome("stopped")
         self.music = False
         self.pending = None
         self.resume_on_back = False
@@ -483,28 +197,28 @@ class Machine:
         return actions
 
     # ------------------------------------------------------------ handlers
-    def _on_Pressed(self, event: Pressed) -> list[Action]:
+    def _on_Pressed(self, event: ev.Pressed) -> list[act.Action]:
         if self.activity == "listening":
-            return [StopCapture(finish=True)]
+            return [act.StopCapture(finish=True)]
         if self.activity == "thinking":
             return []
         return self._listen()
 
-    def _on_LongPressed(self, event: LongPressed) -> list[Action]:
+    def _on_LongPressed(self, event: ev.LongPressed) -> list[act.Action]:
         return self._stop()
 
-    def _on_UtteranceReady(self, event: UtteranceReady) -> list[Action]:
+    def _on_UtteranceReady(self, event: ev.UtteranceReady) -> list[act.Action]:
         if self.activity != "listening":
             return []
         self.activity = "thinking"
-        return self._unduck() + [Classify(event.samples)]
+        return self._unduck() + [act.Classify(event.samples)]
 
-    def _on_Classified(self, event: Classified) -> list[Action]:
+    def _on_Classified(self, event: ev.Classified) -> list[act.Action]:
         if self.activity != "thinking":
             return []
         self.activity = None
         self.emotion, self.confidence = event.emotion, event.confidence
-        actions: list[Action] = []
+        actions: list[act.Action] = []
         if event.confidence < self.min_confidence:
             self.reason = "low confidence"
             self.unsure_until = self.now + self.result_seconds
@@ -512,14 +226,15 @@ class Machine:
         else:
             actions = self._play(event.emotion)
             playlist = actions[0].playlists[0] if actions else None
-        self.history.appendleft(history_item(event.at, event.emotion, event.confidence, playlist))
+        recognition = Recognition(event.at, event.emotion, event.confidence, dict(event.scores), playlist,
+                                  event.speech_seconds)
+        self.history.appendleft(recognition.history_item())
         self.last = {"at": event.at, "mono": self.now, "played": playlist is not None, "emotion": event.emotion,
                      "scores": dict(event.scores), "heard_at": self.now}
-        actions.append(JournalRecord(event.at, event.emotion, event.confidence, dict(event.scores),
-                                     playlist, event.speech_seconds))
+        actions.append(act.JournalRecord(recognition))
         return actions
 
-    def _on_NoSpeechHeard(self, event: NoSpeechHeard) -> list[Action]:
+    def _on_NoSpeechHeard(self, event: ev.NoSpeechHeard) -> list[act.Action]:
         if self.activity not in ("listening", "thinking"):
             return []
         actions = self._cancel()
@@ -528,24 +243,24 @@ class Machine:
         self.unsure_until = self.now + self.result_seconds
         return actions
 
-    def _on_ClassifyFailed(self, event: ClassifyFailed) -> list[Action]:
+    def _on_ClassifyFailed(self, event: ev.ClassifyFailed) -> list[act.Action]:
         actions = self._cancel()
         self.problem = event.message
         return actions
 
-    def _on_Command(self, event: Command) -> list[Action]:
+    def _on_Command(self, event: ev.Command) -> list[act.Action]:
         if event.action == "listen":
-            return self._on_Pressed(Pressed("mqtt"))
+            return self._on_Pressed(ev.Pressed())
         if event.action == "stop":
             return self._stop()
         if event.action == "next":
-            return [Next()] + self._outcome("skipped") if self.music else []
+            return [act.Next()] + self._outcome("skipped") if self.music else []
         if event.action == "volume":
-            return [SetVolume(event.level)]
+            return [act.SetVolume(event.level)]
         if event.action == "feel":
             return self._feel(event.emotion)
         if event.action == "forget":
-            return [Forget()]
+            return [act.Forget()]
         if event.action == "play":
             if event.emotion not in self.emotions:
                 known = ", ".join(sorted(self.emotions)) or "none: there is no playlists map"
@@ -559,7 +274,7 @@ class Machine:
             return actions + self._play(event.emotion)
         return []
 
-    def _feel(self, felt: str) -> list[Action]:
+    def _feel(self, felt: str) -> list[act.Action]:
         """The listener says what they felt: correct the last recognition and play for that instead."""
         last = self.last
         if not last or "scores" not in last or self.now - last["heard_at"] > self.feel_seconds:
@@ -569,7 +284,7 @@ class Machine:
         if felt not in known:
             self.problem = f"cannot feel {felt!r}: not an emotion the model knows ({', '.join(known)})"
             return []
-        actions = self._cancel() + [JournalCorrection(last["at"], felt), Learn(last["scores"], felt)]
+        actions = self._cancel() + [act.JournalCorrection(last["at"], felt), act.Learn(last["scores"], felt)]
         if self.history and self.history[0]["at"] == iso_time(last["at"]):
             self.history[0] = {**self.history[0], "felt": felt}
         self.problem = None
@@ -579,7 +294,7 @@ class Machine:
         self.last = {**last, "emotion": felt, "mono": self.now, "played": bool(played), "judged": False}
         return actions + played
 
-    def _on_PlayerStatus(self, event: PlayerStatus) -> list[Action]:
+    def _on_PlayerStatus(self, event: ev.PlayerStatus) -> list[act.Action]:
         if self.pending and (not event.playing or event.playlist not in self.pending.playlists):
             # News from before the new queue played (cleared on the way, or the old music still
             # going): only a status naming one of the new playlists confirms it. A failed play
@@ -591,7 +306,7 @@ class Machine:
             self.playlist = event.playlist or self.playlist
         return []
 
-    def _on_PlayerLost(self, event: PlayerLost) -> list[Action]:
+    def _on_PlayerLost(self, event: ev.PlayerLost) -> list[act.Action]:
         if "player" not in self.faults:
             self.resume_on_back = self.music
         self.faults["player"] = f"music player unreachable ({event.reason}); retrying"
@@ -599,11 +314,11 @@ class Machine:
         self.volume = None
         return []
 
-    def _on_PlayerVolume(self, event: PlayerVolume) -> list[Action]:
+    def _on_PlayerVolume(self, event: ev.PlayerVolume) -> list[act.Action]:
         self.volume = event.level
         return []
 
-    def _on_PlayerBack(self, event: PlayerBack) -> list[Action]:
+    def _on_PlayerBack(self, event: ev.PlayerBack) -> list[act.Action]:
         self.faults.pop("player", None)
         resume, self.resume_on_back = self.resume_on_back, False
         stop, self.stop_on_back = self.stop_on_back, False
@@ -611,10 +326,10 @@ class Machine:
             self.music = True
             return [self.pending]
         if stop:
-            return [Stop()]
-        return [Resume()] if resume else []
+            return [act.Stop()]
+        return [act.Resume()] if resume else []
 
-    def _on_PlayerFailed(self, event: PlayerFailed) -> list[Action]:
+    def _on_PlayerFailed(self, event: ev.PlayerFailed) -> list[act.Action]:
         self.problem = event.message
         refused, self.pending = self.pending, None
         self.music = False
@@ -623,19 +338,19 @@ class Machine:
             last["played"] = False
             if self.history and self.history[0]["at"] == iso_time(last["at"]):
                 self.history[0] = {**self.history[0], "playlist": None}
-            return [JournalOutcome(last["at"], "refused")]
+            return [act.JournalOutcome(last["at"], "refused")]
         return []
 
-    def _on_MicFailed(self, event: MicFailed) -> list[Action]:
+    def _on_MicFailed(self, event: ev.MicFailed) -> list[act.Action]:
         actions = self._cancel() if self.activity == "listening" else []
         self.faults["mic"] = event.message
         return actions
 
-    def _on_MicBack(self, event: MicBack) -> list[Action]:
+    def _on_MicBack(self, event: ev.MicBack) -> list[act.Action]:
         self.faults.pop("mic", None)
         return []
 
-    def _on_Tick(self, event: Tick) -> list[Action]:
+    def _on_Tick(self, event: ev.Tick) -> list[act.Action]:
         if self.activity == "listening" and self.now > self.listen_deadline:
             actions = self._cancel()
             self.problem = "the microphone sent no audio in time"
@@ -645,5 +360,19 @@ class Machine:
             return self._rank(last, kept=True)  # listened on: the playlist lifted
         return []
 
-    def _on_Shutdown(self, event: Shutdown) -> list[Action]:
+    def _on_Shutdown(self, event: ev.Shutdown) -> list[act.Action]:
         return self._cancel()
+
+    def _on_BrokerBack(self, event: ev.BrokerBack) -> list[act.Action]:
+        self._published = None  # a new session of the broker: publish the state again even if unchanged
+        return []
+
+    HANDLERS = {
+        ev.Pressed: _on_Pressed, ev.LongPressed: _on_LongPressed, ev.UtteranceReady: _on_UtteranceReady,
+        ev.Classified: _on_Classified, ev.NoSpeechHeard: _on_NoSpeechHeard, ev.ClassifyFailed: _on_ClassifyFailed,
+        ev.Command: _on_Command, ev.PlayerStatus: _on_PlayerStatus, ev.PlayerVolume: _on_PlayerVolume,
+        ev.PlayerLost: _on_PlayerLost, ev.PlayerBack: _on_PlayerBack, ev.PlayerFailed: _on_PlayerFailed,
+        ev.MicFailed: _on_MicFailed, ev.MicBack: _on_MicBack, ev.BrokerBack: _on_BrokerBack, ev.Tick: _on_Tick,
+        ev.Shutdown: _on_Shutdown,
+    }
+    """The handler of each event type: explicit, so a renamed or new event without one fails loudly."""

@@ -3,7 +3,7 @@
 Topics under ``emotune/<device_id>``: ``availability`` (retained ``online``; the broker publishes
 the retained last will ``offline`` if the appliance vanishes, and :meth:`Mqtt.close` publishes it on
 a clean stop), ``state`` (retained JSON, :meth:`publish_state`), ``command`` (JSON commands,
-emitted as :class:`~device.machine.Command`; anything else is logged and ignored) and ``instance``
+emitted as :class:`~device.events.Command`; anything else is logged and ignored) and ``instance``
 (retained: which box holds this device id; see :func:`instance_id`).
 
 A *retained* command is never obeyed: it would replay on every start and every reconnect (a
@@ -11,7 +11,7 @@ retained ``listen`` makes the box record with nobody pressing). It is logged wit
 clears it.
 
 On every (re)connect it publishes ``online`` and the discovery payloads, subscribes, and emits
-:class:`~device.machine.BrokerBack` so the state is published again; the same happens when Home
+:class:`~device.events.BrokerBack` so the state is published again; the same happens when Home
 Assistant announces ``online`` on ``<discovery_prefix>/status``. paho reconnects by itself with
 exponential backoff (1 s to 30 s); the first failure of an outage is logged with its reason, the
 retries at DEBUG. No paho exception leaves this module.
@@ -31,9 +31,10 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 
+from .commands import parse_command
 from .config import MqttSettings
 from .errors import CommandError
-from .machine import BrokerBack, Event, parse_command
+from .events import BrokerBack, Event
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +133,7 @@ class Mqtt:
         return self._connected.is_set()
 
     def wait_connected(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for a connection; whether there is one (a wait without sleeping)."""
         return self._connected.wait(timeout)
 
     def _where(self) -> str:

@@ -9,7 +9,7 @@ pull-up is used), the LED and a ~330 Ω resistor between ``led_pin`` and ground.
 >>> pin = panel.button.pin
 >>> pin.drive_low(); pin.drive_high()
 >>> events
-[Pressed(source='button')]
+[Pressed()]
 >>> panel.close()
 
 The pin factory is gpiozero's: the default one on a Pi, ``MockFactory`` when ``[gpio] mock = true``
@@ -23,7 +23,7 @@ import threading
 from collections.abc import Callable
 
 from .config import GpioSettings
-from .machine import Event, LongPressed, Pressed
+from .events import Event, LongPressed, Pressed
 
 log = logging.getLogger(__name__)
 

@@ -13,11 +13,11 @@ did it, so a hung MPD (SIGSTOPped, a stuck NAS) cannot block the daemon's loop. 
 wins: a play, stop or resume replaces every transport command still waiting (a skip included), a
 volume replaces a waiting volume; the queue holds at most :data:`MAX_WAITING`. A watcher thread with
 its own connection polls MPD's status twice a second and emits
-:class:`~device.machine.PlayerStatus` when playback or the current playlist changes,
-:class:`~device.machine.PlayerVolume` when the volume does (while ducked: the level it goes back to),
-:class:`~device.machine.PlayerLost` when MPD stops answering (then retries with exponential
-backoff) and :class:`~device.machine.PlayerBack` when it answers again. No MPD or socket exception
-leaves this module: a refused command becomes :class:`~device.machine.PlayerFailed`. :meth:`close`
+:class:`~device.events.PlayerStatus` when playback or the current playlist changes,
+:class:`~device.events.PlayerVolume` when the volume does (while ducked: the level it goes back to),
+:class:`~device.events.PlayerLost` when MPD stops answering (then retries with exponential
+backoff) and :class:`~device.events.PlayerBack` when it answers again. No MPD or socket exception
+leaves this module: a refused command becomes :class:`~device.events.PlayerFailed`. :meth:`close`
 returns within about :data:`CLOSE_SECONDS` × 3 even while MPD hangs (waiting intents are dropped).
 """
 
@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import mpd
 
 from .config import MpdSettings
-from .machine import Event, PlayerBack, PlayerFailed, PlayerLost, PlayerStatus, PlayerVolume
+from .events import Event, PlayerBack, PlayerFailed, PlayerLost, PlayerStatus, PlayerVolume
 
 log = logging.getLogger(__name__)
 

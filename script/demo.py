@@ -39,7 +39,7 @@ from device.config import (  # noqa: E402
     PlaylistSettings,
     Settings,
 )
-from device.machine import Command  # noqa: E402
+from device.events import Command  # noqa: E402
 from script.servers import Mosquitto, MpdServer  # noqa: E402
 
 SETTLED = ("playing", "unsure", "error", "idle")

@@ -18,10 +18,6 @@ import json
 import threading
 from pathlib import Path
 
-import pytest
-from conftest import SAMPLES
-from helpers import Recorder, write_tone
-
 from device import card as cards
 from device.app import App
 from device.config import (
@@ -37,6 +33,7 @@ from device.config import (
 )
 from device.recognizer import Recognizer
 from script.servers import wait_until
+from tests.helpers import Recorder, write_tone
 
 DEVICE_ID = "test"
 BASE = f"emotune/{DEVICE_ID}"
@@ -205,34 +202,6 @@ def shared_recognizer() -> Recognizer:
 @functools.cache
 def shared_confident(folder: Path) -> dict[str, list[Path]]:
     return confident_files(shared_recognizer(), folder)
-
-
-# ---------------------------------------------------------------- fixtures (imported by the test modules)
-@pytest.fixture
-def recognizer() -> Heard:
-    """The shipped model in the real interpreter, keeping what it answered in this test."""
-    return Heard(shared_recognizer())
-
-
-@pytest.fixture
-def spoken() -> dict[str, list[Path]]:
-    """``{emotion: [file]}``: ``samples/`` the shipped model is sure about (at least two emotions)."""
-    found = shared_confident(SAMPLES)
-    assert len(found) >= 2, f"the shipped model is confident about too few of {SAMPLES}: {found}"
-    return found
-
-
-@pytest.fixture
-def lib(tmp_path):
-    """:func:`library` in this test's folder."""
-    return library(tmp_path)
-
-
-@pytest.fixture
-def mpd(lib, mpd_server):
-    """A real MPD serving :func:`lib`."""
-    music_dir, playlist_dir, _, _ = lib
-    return mpd_server(music_dir, playlist_dir)
 
 
 def queue_files(mpd) -> list[str]:

@@ -7,35 +7,25 @@
 - ``mock_pins``: sets ``gpiozero.Device.pin_factory`` to a ``MockFactory`` and restores it after.
 - ``music``: a tiny library of synthesised WAV tones, ``music/<name>.wav``, with its playlist dir.
 - ``sentence``: one real spoken sentence from ``samples/`` (checked in, so every clone has it).
+- The whole appliance (:mod:`tests.appliance`): ``recognizer`` (the shipped model, keeping what it
+  answered), ``spoken`` (the samples it is sure about), ``lib`` (a music library and its map) and
+  ``mpd`` (a real MPD serving it).
 
-Speech for the whole-appliance tests comes from ``samples/`` (:data:`SAMPLES`); only tests that
-re-measure a model on a corpus need :data:`RAVDESS` and skip with :data:`NO_RAVDESS` without it.
+Where the data are: :mod:`tests.paths`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(Path(__file__).parent), str(REPO)]
-
-from helpers import write_tone  # noqa: E402
-
-from script.servers import Mosquitto, MpdServer  # noqa: E402
-
-SAMPLES = REPO / "samples"
-"""Eight RAVDESS utterances of actors 17-20, whom the shipped model never heard (``samples/README.md``)."""
-SENTENCE = SAMPLES / "03-01-05-02-02-01-17.flac"
-"""Actor 17 saying "Dogs are sitting by the door" (statement 02), angry (emotion 05), strong intensity."""
-RAVDESS = REPO.parent / "shared" / "data" / "ravdess"
-"""The whole corpus, only for tests that re-measure a model on it (it is not in the repository)."""
-NO_RAVDESS = (f"RAVDESS is not at {RAVDESS}: it comes from https://zenodo.org/records/1188976 "
-              "(Audio_Speech_Actors_01-24.zip, CC BY-NC-SA 4.0), unpacked as Actor_01 ... Actor_24")
+from script.servers import Mosquitto, MpdServer
+from tests.appliance import Heard, library, shared_confident, shared_recognizer
+from tests.helpers import write_tone
+from tests.paths import SAMPLES, SENTENCE
 
 
 def _need(binary: str) -> None:
@@ -109,5 +99,32 @@ def music(tmp_path) -> tuple[Path, Path]:
 
 @pytest.fixture
 def sentence() -> Path:
-    """:data:`SENTENCE`, a real spoken sentence."""
+    """:data:`tests.paths.SENTENCE`, a real spoken sentence."""
     return SENTENCE
+
+
+@pytest.fixture
+def recognizer() -> Heard:
+    """The shipped model in the real interpreter, keeping what it answered in this test."""
+    return Heard(shared_recognizer())
+
+
+@pytest.fixture
+def spoken() -> dict[str, list[Path]]:
+    """``{emotion: [file]}``: ``samples/`` the shipped model is sure about (at least two emotions)."""
+    found = shared_confident(SAMPLES)
+    assert len(found) >= 2, f"the shipped model is confident about too few of {SAMPLES}: {found}"
+    return found
+
+
+@pytest.fixture
+def lib(tmp_path):
+    """:func:`tests.appliance.library` in this test's folder."""
+    return library(tmp_path)
+
+
+@pytest.fixture
+def mpd(lib, mpd_server):
+    """A real MPD serving :func:`lib`."""
+    music_dir, playlist_dir, _, _ = lib
+    return mpd_server(music_dir, playlist_dir)

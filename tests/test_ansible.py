@@ -44,13 +44,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from debian import MIRROR, SUITE, Lock, key, remove_tree
-from helpers import write_tone
 
 from device import config
 from script.servers import Mosquitto
+from tests.debian import MIRROR, SUITE, Lock, key, remove_tree
+from tests.helpers import write_tone
+from tests.paths import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 ANSIBLE = REPO / "ansible"
 BIN = Path(sys.executable).parent
 # What Raspberry Pi OS Lite has and minbase lacks, as far as the playbook cares.

@@ -7,11 +7,13 @@ so the tests hold for whichever model ships.
 import json
 from dataclasses import replace
 
-import appliance
 import numpy as np
 import pytest
 import soundfile
-from appliance import (
+
+from device.discovery import payloads
+from device.journal import Journal
+from tests.appliance import (
     BASE,
     DEVICE_ID,
     Appliance,
@@ -21,13 +23,9 @@ from appliance import (
     tracks_of,
     wait_until,
 )
-from helpers import MqttWatcher
-
-from device.discovery import payloads
-from device.journal import Journal
+from tests.helpers import MqttWatcher
 
 # The shared fixtures (see tests/appliance.py).
-lib, mpd, recognizer, spoken = appliance.lib, appliance.mpd, appliance.recognizer, appliance.spoken
 
 
 def subscribed(watcher) -> dict:

@@ -62,10 +62,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from debian import MIRROR, SUITE, Lock, key, remove_tree
 
-REPO = Path(__file__).resolve().parent.parent
-SAMPLES = sorted((REPO / "samples").glob("*.flac"))
+from tests.debian import MIRROR, SUITE, Lock, key, remove_tree
+from tests.paths import REPO
+from tests.paths import SAMPLES as SAMPLE_DIR
+
+SAMPLES = sorted(SAMPLE_DIR.glob("*.flac"))
 QEMU = "qemu-aarch64-static"
 CPU = "cortex-a72"
 # What the device needs from Debian beyond minbase: the interpreter, and PortAudio for sounddevice

@@ -2,9 +2,8 @@
 
 import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).parent.parent
+from tests.paths import REPO
 
 CODE = """
 import importlib, pkgutil, sys
@@ -20,7 +19,7 @@ print(",".join(bad))
 
 
 def test_device_does_not_import_training_tensorflow_or_sklearn():
-    out = subprocess.run([sys.executable, "-c", CODE], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    out = subprocess.run([sys.executable, "-c", CODE], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == ""
 
@@ -29,7 +28,7 @@ def test_playlists_run_without_tensorflow():
     """``make demo`` installs no TensorFlow: ``python -m training playlists`` must not import it."""
     code = ("import runpy, sys; sys.modules['tensorflow'] = None; sys.argv = ['training', 'playlists', '--help']; "
             "runpy.run_module('training', run_name='__main__')")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "--library" in out.stdout
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import SENTENCE
 from hypothesis import given
 from hypothesis import strategies as st
 
 from device.__main__ import main
 from device.circumplex import EMOTIONS, Point, place
 from device.recognizer import Prediction
+from tests.paths import SENTENCE
 
 
 @pytest.mark.parametrize("emotion", list(EMOTIONS))

@@ -4,17 +4,18 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import soundfile
 
-ROOT = Path(__file__).parent.parent
-SAMPLES = sorted((ROOT / "samples").glob("*.flac"))
+from tests.paths import REPO
+from tests.paths import SAMPLES as SAMPLE_DIR
+
+SAMPLES = sorted(SAMPLE_DIR.glob("*.flac"))
 
 
 def classify(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "device", "classify", *args], cwd=ROOT, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "device", "classify", *args], cwd=REPO, capture_output=True,
                           text=True, timeout=120)
 
 

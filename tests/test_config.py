@@ -6,8 +6,8 @@ import pytest
 
 from device import config
 from device.errors import ConfigError
+from tests.paths import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "config" / "emotune.example.toml"
 
 

@@ -91,7 +91,7 @@ def test_ravdess_flac_copy(tmp_path):
 
 
 def test_the_shared_ravdess_copy_has_every_class():
-    from conftest import NO_RAVDESS, RAVDESS
+    from tests.paths import NO_RAVDESS, RAVDESS
 
     if not RAVDESS.is_dir():
         pytest.skip(NO_RAVDESS)

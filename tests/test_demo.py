@@ -5,8 +5,9 @@ import subprocess
 import sys
 
 import pytest
-from appliance import shared_recognizer
-from conftest import REPO
+
+from tests.appliance import shared_recognizer
+from tests.paths import REPO
 
 PRESSES = 3
 

@@ -2,13 +2,13 @@
 
 import json
 
-from helpers import MqttWatcher, Recorder
-
 from device import __version__
+from device.commands import parse_command
 from device.config import MqttSettings
 from device.discovery import payloads
-from device.machine import BrokerBack, Command, parse_command
+from device.events import BrokerBack, Command
 from device.mqtt import Mqtt
+from tests.helpers import MqttWatcher, Recorder
 
 SETTINGS = MqttSettings(device_id="kitchen", discovery_prefix="homeassistant")
 DEVICE = {"identifiers": ["emotune_kitchen"], "name": "emotune kitchen", "manufacturer": "emotune",
@@ -107,7 +107,8 @@ def test_unique_ids_are_unique_and_stable_per_device():
 
 
 def test_the_command_templates_make_commands_the_daemon_accepts():
-    from device.machine import Command, parse_command
+    from device.commands import parse_command
+    from device.events import Command
 
     topics = payloads(SETTINGS, ["calm"])
     volume = topics["homeassistant/number/emotune_kitchen/volume/config"]["command_template"]

@@ -8,7 +8,8 @@ import doctest
 import importlib
 
 import pytest
-from conftest import REPO
+
+from tests.paths import REPO
 
 MODULES = sorted(".".join(path.relative_to(REPO).with_suffix("").parts)
                  for package in ("device", "training") for path in (REPO / package).rglob("*.py")

@@ -1,12 +1,12 @@
-from pathlib import Path
 
 import numpy as np
 
 from device import audio
 from device.endpoint import find_speech
+from tests.paths import SENTENCE
 from tests.sound import RATE, hum, silence, voice
 
-SAMPLE = Path(__file__).parent.parent / "samples" / "03-01-05-02-02-01-17.flac"
+SAMPLE = SENTENCE
 
 
 def test_digital_silence_is_no_speech():

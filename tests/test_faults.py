@@ -7,16 +7,15 @@ import shutil
 import signal
 import time
 
-import appliance
 import pytest
-from appliance import BASE, Appliance, mpd_plays, settings_for, tracks_of, wait_until
-from helpers import MqttWatcher
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
+from tests.appliance import BASE, Appliance, mpd_plays, settings_for, tracks_of, wait_until
+from tests.helpers import MqttWatcher
+
 # The shared fixtures (see tests/appliance.py).
-lib, mpd, recognizer, spoken = appliance.lib, appliance.mpd, appliance.recognizer, appliance.spoken
 
 
 @pytest.fixture

@@ -1,5 +1,4 @@
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -7,10 +6,8 @@ import pytest
 from device import audio
 from device.errors import NoSpeech
 from device.features import FrontEnd, extract, fit, windows
+from tests.paths import DATA, SAMPLES
 from tests.sound import silence
-
-DATA = Path(__file__).parent / "data"
-SAMPLES = Path(__file__).parent.parent / "samples"
 
 
 def test_golden_values_of_the_front_end():

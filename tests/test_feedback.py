@@ -2,15 +2,12 @@
 
 import json
 
-import appliance
 import pytest
-from appliance import BASE, Appliance, queue_files, settings_for, tracks_of, wait_until
-from helpers import MqttWatcher
 
 from device.config import LearningSettings
 from device.journal import Journal
-
-lib, mpd, recognizer, spoken = appliance.lib, appliance.mpd, appliance.recognizer, appliance.spoken
+from tests.appliance import BASE, Appliance, queue_files, settings_for, tracks_of, wait_until
+from tests.helpers import MqttWatcher
 
 
 @pytest.fixture

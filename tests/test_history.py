@@ -8,6 +8,7 @@ import pytest
 
 from device.__main__ import main
 from device.journal import Journal
+from device.recognition import Recognition
 
 
 def fill(path):
@@ -15,10 +16,10 @@ def fill(path):
     yesterday = (datetime.now() - timedelta(days=1)).replace(hour=12).timestamp()
     long_ago = (datetime.now() - timedelta(days=30)).timestamp()
     with Journal(path) as journal:
-        journal.record(long_ago, "fearful", 0.9, {"fearful": 0.9}, "x", 1.0)
-        journal.record(yesterday, "sad", 0.6, {"sad": 0.6}, "calm-dark", 1.2)
-        journal.record(now - 5, "happy", 0.9, {"happy": 0.9}, "energetic-bright", 2.0)
-        journal.record(now - 1, "happy", 0.3, {"happy": 0.3}, None, 2.0)
+        journal.record(Recognition(long_ago, "fearful", 0.9, {"fearful": 0.9}, "x", 1.0))
+        journal.record(Recognition(yesterday, "sad", 0.6, {"sad": 0.6}, "calm-dark", 1.2))
+        journal.record(Recognition(now - 5, "happy", 0.9, {"happy": 0.9}, "energetic-bright", 2.0))
+        journal.record(Recognition(now - 1, "happy", 0.3, {"happy": 0.3}, None, 2.0))
         journal.mark(now - 5, "skipped")
     return now, yesterday
 

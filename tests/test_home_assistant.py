@@ -10,17 +10,14 @@ Assistant cannot be installed (no Python 3.13+, no package index); never faked.
 import re
 from dataclasses import replace
 
-import appliance
 import pytest
 import yaml
-from appliance import Appliance, mpd_plays, settings_for, tracks_of, wait_until
-from conftest import REPO
-from helpers import MqttWatcher
 
 from device.discovery import payloads
 from script.home_assistant import HomeAssistant, Unavailable, install
-
-lib, mpd, recognizer, spoken = appliance.lib, appliance.mpd, appliance.recognizer, appliance.spoken
+from tests.appliance import Appliance, mpd_plays, settings_for, tracks_of, wait_until
+from tests.helpers import MqttWatcher
+from tests.paths import REPO
 
 DEVICE_ID = "kitchen"  # the README's
 SECTION = REPO.joinpath("README.md").read_text().split("#### Home Assistant\n", 1)[1].split("\n#### ", 1)[0]

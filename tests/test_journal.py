@@ -7,15 +7,16 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from device.journal import Entry, Journal, since_days, summary
+from device.journal import Journal, since_days, summary
+from device.recognition import Recognition
 
 SCORES = {"calm": 0.8, "sad": 0.2}
 
 
 def test_record_mark_and_read_back_newest_first(tmp_path):
     with Journal(tmp_path / "a" / "journal.sqlite") as journal:  # the folder is made
-        journal.record(100.0, "calm", 0.8, SCORES, "evening", 1.5)
-        journal.record(200.0, "sad", 0.3, {"sad": 0.3}, None, 2.0)
+        journal.record(Recognition(100.0, "calm", 0.8, SCORES, "evening", 1.5))
+        journal.record(Recognition(200.0, "sad", 0.3, {"sad": 0.3}, None, 2.0))
         journal.mark(100.0, "skipped")
         journal.mark(100.0, "stopped")  # only the first outcome counts
         entries = journal.entries()
@@ -32,15 +33,16 @@ def test_it_survives_reopening_and_a_killed_writer(tmp_path):
     code = textwrap.dedent(f"""
         import os, signal
         from device.journal import Journal
+        from device.recognition import Recognition
         journal = Journal({str(path)!r}).open()
-        journal.record(1.0, "happy", 0.9, {{"happy": 0.9}}, "party", 1.0)
+        journal.record(Recognition(1.0, "happy", 0.9, {{"happy": 0.9}}, "party", 1.0))
         os.kill(os.getpid(), signal.SIGKILL)   # a power cut, as near as a test gets
     """)
     killed = subprocess.run([sys.executable, "-c", code], timeout=60)
     assert killed.returncode == -9
     with Journal(path) as journal:
         assert [(e.emotion, e.playlist) for e in journal.entries()] == [("happy", "party")]
-        journal.record(2.0, "calm", 0.7, {}, "evening", 1.0)
+        journal.record(Recognition(2.0, "calm", 0.7, {}, "evening", 1.0))
     with Journal(path) as journal:
         assert [e.emotion for e in journal.entries()] == ["calm", "happy"]
 
@@ -51,8 +53,8 @@ def test_closing_twice_is_harmless(tmp_path):
     journal.close()
 
 
-def entry(when: datetime, emotion: str, confidence: float, outcome=None) -> Entry:
-    return Entry(when.timestamp(), emotion, confidence, {}, "p", 1.0, outcome)
+def entry(when: datetime, emotion: str, confidence: float, outcome=None) -> Recognition:
+    return Recognition(when.timestamp(), emotion, confidence, {}, "p", 1.0, outcome)
 
 
 def test_summary_per_local_day_newest_first():

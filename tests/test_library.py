@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 
 from device.errors import AudioError
-from training.library import ExcerptSettings, FeatureCache, Track, excerpt_span, find_tracks, read_excerpt, read_tags
+from training.cache import FeatureCache
+from training.excerpt import ExcerptSettings, excerpt_span, read_excerpt
+from training.library import Track, find_tracks, read_tags
 from training.synthmusic import tag, write
 
 RATE = 22050
@@ -145,7 +147,7 @@ def test_cache_of_other_settings_or_unreadable_is_ignored(tmp_path, caplog):
     cache.save([Track("a.flac", 1, 1)])
     assert FeatureCache(path, "v2").entries == {}
     path.write_text("{not json")
-    with caplog.at_level(logging.WARNING, logger="training.library"):
+    with caplog.at_level(logging.WARNING, logger="training.cache"):
         assert FeatureCache(path, "v1").entries == {}
     assert str(path) in caplog.text
 

@@ -6,45 +6,47 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from device.errors import CommandError
-from device.machine import (
-    STATES,
-    BrokerBack,
-    Classified,
+from device.actions import (
     Classify,
-    ClassifyFailed,
-    Command,
     Duck,
     Forget,
     JournalCorrection,
     JournalOutcome,
     JournalRecord,
     Learn,
-    LongPressed,
-    Machine,
-    MicBack,
-    MicFailed,
-    NoSpeechHeard,
     Play,
-    PlayerBack,
-    PlayerFailed,
-    PlayerLost,
-    PlayerStatus,
-    PlayerVolume,
-    Pressed,
     PublishState,
     Restore,
     Resume,
     SaveLearning,
     SetVolume,
     ShowPattern,
-    Shutdown,
     Stop,
     StopCapture,
+)
+from device.commands import parse_command
+from device.errors import CommandError
+from device.events import (
+    BrokerBack,
+    Classified,
+    ClassifyFailed,
+    Command,
+    Event,
+    LongPressed,
+    MicBack,
+    MicFailed,
+    NoSpeechHeard,
+    PlayerBack,
+    PlayerFailed,
+    PlayerLost,
+    PlayerStatus,
+    PlayerVolume,
+    Pressed,
+    Shutdown,
     Tick,
     UtteranceReady,
-    parse_command,
 )
+from device.machine import STATES, Machine
 from device.ranker import Ranker
 
 MAP = {"happy": ["sunny", "upbeat"], "calm": ["evening"], "sad": ["gentle", "rising"], "angry": []}
@@ -65,6 +67,21 @@ def listen_and_hear(m, emotion="happy", confidence=0.9, t=0.0):
     return m.handle(Classified(emotion, confidence, {emotion: confidence}, 1.5, at=1000.0 + t), t + 2.1)
 
 
+def test_every_event_type_has_a_handler_and_every_handler_an_event_type():
+    assert set(Machine.HANDLERS) == {c for c in Event.__subclasses__() if c.__module__ == "device.events"}
+    m = Machine(MAP)
+    assert isinstance(m.handle(BrokerBack(), 0.0), list)
+    assert kinds(m.handle(Pressed(), 1.0)) == ["StartCapture"]
+
+
+def test_an_event_without_a_handler_fails_loudly():
+    class Unknown(Event):
+        pass
+
+    with pytest.raises(KeyError):
+        Machine(MAP).handle(Unknown(), 0.0)
+
+
 def test_press_listens_then_thinks_then_plays_the_emotions_playlists_in_order():
     m = Machine(MAP, min_confidence=0.4)
     actions = m.handle(Pressed(), 0.0)
@@ -75,7 +92,7 @@ def test_press_listens_then_thinks_then_plays_the_emotions_playlists_in_order():
     assert kinds(actions) == ["Classify"] and published(actions)["state"] == "thinking"
     actions = m.handle(Classified("happy", 0.8, {"happy": 0.8, "sad": 0.2}, 1.2, at=1000.0), 2.1)
     assert Play("happy", ("sunny", "upbeat")) in actions
-    record = next(a for a in actions if isinstance(a, JournalRecord))
+    record = next(a for a in actions if isinstance(a, JournalRecord)).recognition
     assert (record.emotion, record.playlist, record.at, record.speech_seconds) == ("happy", "sunny", 1000.0, 1.2)
     state = published(actions)
     assert state["state"] == "playing" and state["emotion"] == "happy" and state["confidence"] == 0.8
@@ -105,7 +122,7 @@ def test_below_min_confidence_is_unsure_music_unchanged_then_back_to_playing():
     state = published(actions)
     assert state["state"] == "unsure" and state["emotion"] == "sad" and state["reason"] == "low confidence"
     assert state["playlist"] == "sunny"
-    assert next(a for a in actions if isinstance(a, JournalRecord)).playlist is None
+    assert next(a for a in actions if isinstance(a, JournalRecord)).recognition.playlist is None
     assert m.handle(Tick(), 25.0) == []  # still unsure: nothing changed, nothing published
     assert published(m.handle(Tick(), 33.0))["state"] == "playing"
 
@@ -340,7 +357,7 @@ def test_with_no_playlists_map_a_sure_recognition_is_heard_not_an_error_nor_unsu
 def test_a_play_mpd_refuses_is_journalled_as_refused_and_leaves_the_history_without_a_playlist():
     m = Machine(MAP)
     actions = listen_and_hear(m, "calm", 0.9)
-    record = next(a for a in actions if isinstance(a, JournalRecord))
+    record = next(a for a in actions if isinstance(a, JournalRecord)).recognition
     actions = m.handle(PlayerFailed("MPD refused play: no such playlist"), 3.0)
     assert JournalOutcome(record.at, "refused") in actions
     state = published(actions)

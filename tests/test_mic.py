@@ -5,13 +5,13 @@ import shutil
 import numpy as np
 import pytest
 import soundfile
-from helpers import Recorder
 
 from device import audio
 from device.config import AudioSettings
 from device.endpoint import find_speech
-from device.machine import MicBack, MicFailed, UtteranceReady
+from device.events import MicBack, MicFailed, UtteranceReady
 from device.mic import Mic
+from tests.helpers import Recorder
 
 
 def test_a_recording_ends_soon_after_the_speech_ends(sentence):

@@ -3,20 +3,20 @@
 import json
 import shutil
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import RAVDESS
 
 from device import card as cards
 from device.errors import ModelError
 from device.model import EmotionModel
 from device.recognizer import Recognizer
+from tests.paths import REPO, SHARED_DATA
+from tests.paths import SAMPLES as SAMPLE_DIR
 
-SAMPLES = sorted((Path(__file__).parent.parent / "samples").glob("*.flac"))
-LABEL_OF = {"01": "neutral", "02": "calm", "03": "happy", "04": "sad", "05": "angry", "06": "fearful",
-            "07": "disgust", "08": "surprised"}
+SAMPLES = sorted(SAMPLE_DIR.glob("*.flac"))
+LABEL_OF = {f"{code:02}": label for code, label in enumerate(cards.load().labels, start=1)}
+"""RAVDESS's emotion code (the file name's third field) -> label: the card's labels are in its order."""
 
 
 @pytest.fixture(scope="module")
@@ -24,8 +24,7 @@ def recognizer():
     return Recognizer()
 
 
-VALIDATION = Path(__file__).parent.parent / "models" / "validation"
-SHARED = RAVDESS.parent
+VALIDATION = REPO / "models" / "validation"
 
 
 def test_shipped_card_carries_its_validation():
@@ -75,7 +74,7 @@ def test_the_device_path_reproduces_each_validation_fold(fold):
     report = json.loads((VALIDATION / "emotune-ser.validation.json").read_text())["folds"][fold]
     model = EmotionModel(cards.load(VALIDATION / f"{fold}.json"))
     for name, expected in report["corpora"].items():
-        root = SHARED / name
+        root = SHARED_DATA / name
         if not root.is_dir():
             pytest.skip(f"{root} not present: the corpora come from ../shared/data (see its README)")
         held = set(report["heldout_speakers"])

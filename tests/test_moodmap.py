@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from training.cluster import Cluster
+from training.corpora import LABELS
 from training.moodmap import EMOTIONS, GOOD, MATCH_SLACK, Point, emotion_map, lift, match, place, target
 
 
@@ -20,7 +21,7 @@ QUADRANTS = [playlist("calm-bright", -0.75, 0.4), playlist("calm-dark", -0.75, -
 
 
 def test_the_eight_emotions_of_the_model_have_places_on_the_plane():
-    assert set(EMOTIONS) == {"neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised"}
+    assert set(EMOTIONS) == set(LABELS) and len(LABELS) == 8
     assert all(-1 <= p.arousal <= 1 and -1 <= p.valence <= 1 for p in EMOTIONS.values())
     assert EMOTIONS["sad"].valence < 0 > EMOTIONS["sad"].arousal
     assert EMOTIONS["happy"].valence > 0 < EMOTIONS["happy"].arousal

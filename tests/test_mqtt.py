@@ -8,12 +8,12 @@ import textwrap
 import time
 
 import pytest
-from helpers import MqttWatcher, Recorder
 
 from device.config import MqttSettings
-from device.machine import BrokerBack, Command
+from device.events import BrokerBack, Command
 from device.mqtt import Mqtt, instance_id
 from script.servers import free_port
+from tests.helpers import MqttWatcher, Recorder
 
 
 def settings_for(broker, **kw):

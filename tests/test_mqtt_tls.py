@@ -6,12 +6,12 @@ import subprocess
 
 import paho.mqtt.client as paho
 import pytest
-from helpers import Recorder
 
 from device.config import MqttSettings
-from device.machine import BrokerBack, Command
+from device.events import BrokerBack, Command
 from device.mqtt import Mqtt
 from script.servers import Mosquitto
+from tests.helpers import Recorder
 
 
 def openssl(*args, cwd):

@@ -14,14 +14,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.paths import MUSIC_4Q
 from training import music4q, music_model, music_train
 from training.__main__ import main
 from training.music_cv import LABELS, cross_validate, fit, predict_out_of_fold, score, summary
 from training.synthmusic import MOODS, render, write
 from training.track_features import AnalysisSettings, analyse
 
-REPO = Path(__file__).resolve().parent.parent
-MUSIC_4Q = REPO.parent / "shared" / "data" / "music-4q"
 MOOD_OF = {"Q1": "happy", "Q2": "angry", "Q3": "sad", "Q4": "calm"}
 
 

@@ -3,12 +3,12 @@
 import time
 
 import pytest
-from helpers import Recorder
 
 from device.config import GpioSettings
-from device.machine import LongPressed, Pressed
+from device.events import LongPressed, Pressed
 from device.panel import Panel
 from script.servers import wait_until
+from tests.helpers import Recorder
 
 SETTINGS = GpioSettings(button_pin=17, led_pin=27, mock=True, long_press_seconds=0.3, bounce_seconds=0.02)
 

@@ -5,12 +5,12 @@ import signal
 import time
 
 import pytest
-from helpers import Recorder
 
 from device.config import MpdSettings
-from device.machine import PlayerBack, PlayerFailed, PlayerLost, PlayerStatus, PlayerVolume
+from device.events import PlayerBack, PlayerFailed, PlayerLost, PlayerStatus, PlayerVolume
 from device.player import CLOSE_SECONDS, Player
 from script.servers import MpdServer
+from tests.helpers import Recorder
 
 
 @pytest.fixture

@@ -24,18 +24,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.paths import REPO
 from training.__main__ import main
+from training.analysis import analyse_track
+from training.cache import FeatureCache
 from training.cluster import ClusterSettings
-from training.library import FeatureCache, find_tracks
+from training.library import find_tracks
 from training.moodmap import EMOTIONS
 from training.music_model import DEFAULT_MODEL as REPO_MODEL
-from training.playlists import CACHE_NAME, JSON_NAME, PNG_NAME, Settings, analyse_track, build
+from training.outputs import JSON_NAME, PNG_NAME
+from training.playlists import CACHE_NAME, Settings, build
 from training.synthmusic import make_library, write
 
 QUADRANT = {"happy": (1, 1), "angry": (1, -1), "calm": (-1, 1), "sad": (-1, -1)}
 """Mood -> (sign of arousal, sign of valence) it was made for."""
 NAMES = {"happy": "energetic-bright", "angry": "energetic-dark", "calm": "calm-bright", "sad": "calm-dark"}
-REPO = Path(__file__).resolve().parent.parent
 UNICODE = "happy/Ça va – encore.flac"
 BROKEN = {"broken/noise.mp3": "cannot decode", "broken/empty.flac": "empty file",
           "broken/silence.wav": "silent", "broken/clip.m4a": "ffmpeg"}
@@ -340,7 +343,7 @@ def test_playlists_of_the_users_own_are_never_overwritten(copy, capsys):
 def test_a_feature_cache_of_the_wrong_shape_is_ignored(tmp_path, content, caplog):
     path = tmp_path / "cache.json"
     path.write_text(content)
-    with caplog.at_level(logging.WARNING, logger="training.library"):
+    with caplog.at_level(logging.WARNING, logger="training.cache"):
         assert FeatureCache(path, "v").entries == {}
     assert "not a cache of this tool" in caplog.text
 

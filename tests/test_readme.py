@@ -2,7 +2,7 @@
 
 import re
 
-from conftest import REPO
+from tests.paths import REPO
 
 README = (REPO / "README.md").read_text()
 FENCES = re.compile(r"^```.*?^```", re.M | re.S)
@@ -29,3 +29,12 @@ def test_the_contents_list_every_section_and_subsection_in_order():
     listed = re.findall(r"\]\(#([^)]+)\)", contents)
     expected = [anchor(title) for level, title in headings("#{2,3}") if title != "Contents"]
     assert listed == expected
+
+
+def test_the_parts_name_every_module_of_device_and_training_and_no_other():
+    parts = README.split("## The parts\n", 1)[1].split("\n## ", 1)[0]
+    listed = set(re.findall(r"`([\w/]+\.py)`", FENCES.sub("", parts)))
+    modules = {path.name for package in ("device", "training") for path in (REPO / package).glob("*.py")
+               if path.name != "__init__.py"}
+    assert modules <= listed, sorted(modules - listed)
+    assert not {name for name in listed if "/" not in name} - modules - {"demo.py", "servers.py"}

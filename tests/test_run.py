@@ -7,9 +7,9 @@ import subprocess
 import sys
 import time
 
-from appliance import BASE, DEVICE_ID, library
-from conftest import REPO
-from helpers import MqttWatcher
+from tests.appliance import BASE, DEVICE_ID, library
+from tests.helpers import MqttWatcher
+from tests.paths import REPO
 
 
 class NotifySocket:

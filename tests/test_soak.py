@@ -4,9 +4,19 @@ import os
 import threading
 
 import pytest
-from appliance import BASE, Appliance, Heard, library, settings_for, shared_confident, shared_recognizer, wait_until
-from conftest import SAMPLES
-from helpers import MqttWatcher
+
+from tests.appliance import (
+    BASE,
+    Appliance,
+    Heard,
+    library,
+    settings_for,
+    shared_confident,
+    shared_recognizer,
+    wait_until,
+)
+from tests.helpers import MqttWatcher
+from tests.paths import SAMPLES
 
 PRESSES = 200
 WARM_UP = 20

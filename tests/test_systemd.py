@@ -28,7 +28,8 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+from tests.paths import REPO
+
 UNIT = REPO / "systemd" / "emotune.service"
 CODE_DIR = "/opt/emotune"
 # The bound is 3.5; 2.0 was its aim and is what this unit is held to.

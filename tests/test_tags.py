@@ -13,7 +13,8 @@ import pytest
 import soundfile as sf
 
 from training import tags
-from training.playlists import JSON_NAME, Settings, build
+from training.outputs import JSON_NAME
+from training.playlists import Settings, build
 from training.synthmusic import MOODS, make_library, render, write
 
 VALUES = tags.mood_tags(-0.41234, 0.5, "Q4 calm")

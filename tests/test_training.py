@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 import soundfile
-from conftest import NO_RAVDESS, RAVDESS
 
 from device import audio
 from device.card import load
 from device.model import EmotionModel
 from device.recognizer import Recognizer
+from tests.paths import NO_RAVDESS, RAVDESS
 from training.__main__ import main
 from training.corpora import LABELS
 

@@ -1,15 +1,21 @@
-"""Emotional speech corpora, each read by its published layout into the same :class:`Clip` record."""
+"""Emotional speech corpora, each read by its published layout into the same :class:`Clip` record.
+
+:data:`CORPORA` names the corpora it reads; one table beside it says which module reads each.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import importlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-LABELS: tuple[str, ...] = ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised")
-"""The label set of every emotune model; a corpus without a class contributes none of it."""
+from device import card as cards
+from device.audio import SUFFIXES
 
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
+LABELS: tuple[str, ...] = cards.load().labels
+"""The label set of every emotune model, in the order of the shipped model card (their one home);
+a corpus without a class contributes none of it."""
 
 
 @dataclass(frozen=True)
@@ -30,29 +36,26 @@ class Clip:
 def audio_files(root: Path) -> Iterator[Path]:
     """Yield the audio files under ``root`` in a stable order."""
     for path in sorted(Path(root).rglob("*")):
-        if path.suffix.lower() in AUDIO_SUFFIXES and path.is_file():
+        if path.suffix.lower() in SUFFIXES and path.is_file():
             yield path
 
 
-def _loaders() -> dict[str, Callable[[Path], Iterator[Clip]]]:
-    from . import cremad, emodb, nemo, ravdess, savee, tess, turev
+_MODULES = {"ravdess": "ravdess", "crema-d": "cremad", "tess": "tess", "savee": "savee", "emodb": "emodb",
+            "nemo": "nemo", "turev-db": "turev"}
+"""Corpus name -> the module of this package whose ``clips(root)`` reads it (imported when asked for)."""
 
-    return {"ravdess": ravdess.clips, "crema-d": cremad.clips, "tess": tess.clips, "savee": savee.clips,
-            "emodb": emodb.clips, "nemo": nemo.clips, "turev-db": turev.clips}
-
-
-CORPORA = ("ravdess", "crema-d", "tess", "savee", "emodb", "nemo", "turev-db")
+CORPORA = tuple(_MODULES)
+"""The corpora emotune reads, by name (the ``--corpus`` choices)."""
 
 
 def load(name: str, root: str | Path) -> list[Clip]:
     """Return the clips of corpus ``name`` stored under ``root``; an unknown name or empty tree is an error."""
-    loaders = _loaders()
-    if name not in loaders:
+    if name not in _MODULES:
         raise ValueError(f"unknown corpus {name!r}: choose one of {', '.join(CORPORA)}")
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"corpus directory {root} does not exist")
-    clips = list(loaders[name](root))
+    clips = list(importlib.import_module(f"{__name__}.{_MODULES[name]}").clips(root))
     if not clips:
         raise ValueError(f"no {name} clips found under {root}: is that the corpus's published layout?")
     return clips
