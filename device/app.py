@@ -20,12 +20,10 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from . import actions as act
 from . import events as ev
 from . import playlist_map
-from .calibration import CalibrationSettings
 from .config import Settings
 from .discovery import payloads
 from .errors import EmotuneError, NoSpeech
@@ -64,7 +62,7 @@ class App:
         self.recognizer = recognizer
         self.emotions = playlist_map.load(settings.playlists.map)
         self.journal = Journal(settings.journal.path) if settings.journal.path else None
-        self.learning = self._learning(tuple(recognizer.labels))
+        self.learning = Learning.of(settings, tuple(recognizer.labels)) if settings.learning.enabled else None
         history = self._history()
         self.machine = Machine(self.emotions, min_confidence=settings.model.min_confidence,
                                max_listen_seconds=settings.audio.max_seconds,
@@ -81,16 +79,6 @@ class App:
         self.on_state = on_state
         self.running = threading.Event()
         self._stopping = threading.Event()
-
-    def _learning(self, labels: tuple[str, ...]) -> Learning | None:
-        """The household's learning, from ``[learning]`` (None when off)."""
-        s = self.settings.learning
-        if not s.enabled:
-            return None
-        path = s.path or (str(Path(self.settings.journal.path).with_name("learning.json"))
-                          if self.settings.journal.path else "")
-        return Learning(Path(path) if path else None, labels,
-                        calibration=CalibrationSettings(min_corrections=s.min_corrections))
 
     def _history(self, n: int = 5) -> list[dict]:
         """The journal's last ``n`` recognitions, for the state's ``history`` (the loop reopens the file)."""

@@ -14,7 +14,7 @@ from pathlib import Path
 from . import card as cards
 from . import config
 from .errors import ConfigError
-from .learning import Learning
+from .learning import Learning, learning_file
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -26,23 +26,15 @@ def add_parser(sub) -> argparse.ArgumentParser:
     return p
 
 
-def learning_path(settings: config.Settings) -> Path:
-    """Where the daemon with ``settings`` keeps its learning (beside the journal unless ``[learning] path``)."""
-    if settings.learning.path:
-        return Path(settings.learning.path)
-    if not settings.journal.path:
-        raise ConfigError("no learning file: [journal] path is empty and [learning] path is not set")
-    return Path(settings.journal.path).with_name("learning.json")
-
-
 def main(args) -> int:
     settings = config.load(args.config) if args.config else config.Settings()
-    path = args.learning or learning_path(settings)
+    path = args.learning or learning_file(settings)
+    if path is None:
+        raise ConfigError("no learning file: [journal] path is empty and [learning] path is not set")
     if not path.exists():
         print(f"nothing learnt yet ({path} does not exist): the shipped model and the map's order")
         return 0
-    labels = cards.load(settings.model.path).labels
-    learning = Learning(path, labels)
+    learning = Learning.of(settings, cards.load(settings.model.path).labels, path)
     if args.reset:
         learning.forget()
         print(f"forgot everything in {path}: the shipped model and the map's order")

@@ -11,7 +11,7 @@ from . import card as cards
 from . import config
 from .errors import ConfigError
 from .journal import Journal, since_days, summary
-from .learning import Learning
+from .learning import Learning, learning_file
 
 MAX_DAYS = 36600
 """A hundred years: ``--days`` beyond it is refused (it would reach before the epoch)."""
@@ -41,10 +41,10 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 def learnt(settings: config.Settings, journal: Path) -> dict | None:
     """What the box learnt (corrections, playlists kept), from the learning file beside ``journal``; None if none."""
-    path = Path(settings.learning.path) if settings.learning.path else journal.with_name("learning.json")
-    if not path.is_file():
+    path = learning_file(settings, journal)
+    if path is None or not path.is_file():
         return None
-    return Learning(path, cards.load(settings.model.path).labels).summary()
+    return Learning.of(settings, cards.load(settings.model.path).labels, path).summary()
 
 
 def main(args) -> int:

@@ -27,12 +27,22 @@ import os
 from pathlib import Path
 
 from .calibration import Calibration, CalibrationSettings
+from .config import Settings
 from .files import write_atomic
 from .ranker import Ranker, RankerSettings
 
 log = logging.getLogger(__name__)
 
 VERSION = 1
+
+
+def learning_file(settings: Settings, journal: str | Path | None = None) -> Path | None:
+    """Where a daemon with ``settings`` keeps its learning: ``[learning] path``, else ``learning.json``
+    beside the journal (``journal``, or ``[journal] path``); None when there is neither."""
+    if settings.learning.path:
+        return Path(settings.learning.path)
+    journal = settings.journal.path if journal is None else journal
+    return Path(journal).with_name("learning.json") if journal else None
 
 
 class Learning:
@@ -48,6 +58,12 @@ class Learning:
         self.ranker = Ranker(ranker, seed=seed)
         if self.path and self.path.exists():
             self._load()
+
+    @classmethod
+    def of(cls, settings: Settings, labels: tuple[str, ...], path: Path | None = None) -> Learning:
+        """The learning a daemon with ``settings`` keeps (at ``path``, else :func:`learning_file`)."""
+        return cls(path or learning_file(settings), labels,
+                   calibration=CalibrationSettings(min_corrections=settings.learning.min_corrections))
 
     def _load(self) -> None:
         try:

@@ -155,14 +155,14 @@ class Machine:
 
     def _play(self, emotion: str) -> list[act.Action]:
         playlists = self.emotions.get(emotion, ())
-        if self.ranker is not None:
-            playlists = self.ranker.order(emotion, playlists)
         if not self.emotions:
             self.reason = "no playlists map"  # documented: it hears, and plays nothing
             return []
         if not playlists:
             self.problem = f"no playlist for {emotion!r} in the playlists map"
             return []
+        if self.ranker is not None:
+            playlists = self.ranker.order(emotion, playlists)
         self.pending = act.Play(emotion, playlists)
         self.stop_on_back = False
         # While MPD is unreachable the play waits (PlayerBack issues it): nothing is playing yet.
@@ -185,6 +185,11 @@ class Machine:
         last["judged"] = True
         self.ranker.record(last["emotion"], self.playlist, kept)
         return [act.SaveLearning()]
+
+    def _amend_history(self, last: dict, **changes) -> None:
+        """Change the history item of the recognition ``last``, if it is still the newest."""
+        if self.history and self.history[0]["at"] == iso_time(last["at"]):
+            self.history[0] = {**self.history[0], **changes}
 
     def _stop(self) -> list[act.Action]:
         actions = self._cancel() + [act.Stop()] + self._outcome("stopped")
@@ -277,7 +282,7 @@ class Machine:
     def _feel(self, felt: str) -> list[act.Action]:
         """The listener says what they felt: correct the last recognition and play for that instead."""
         last = self.last
-        if not last or "scores" not in last or self.now - last["heard_at"] > self.feel_seconds:
+        if not last or self.now - last["heard_at"] > self.feel_seconds:
             self.problem = f"nothing to correct: no recognition in the last {self.feel_seconds:g} s"
             return []
         known = sorted(set(last["scores"]) | set(self.emotions))  # the model's labels (and the map's emotions)
@@ -285,8 +290,7 @@ class Machine:
             self.problem = f"cannot feel {felt!r}: not an emotion the model knows ({', '.join(known)})"
             return []
         actions = self._cancel() + [act.JournalCorrection(last["at"], felt), act.Learn(last["scores"], felt)]
-        if self.history and self.history[0]["at"] == iso_time(last["at"]):
-            self.history[0] = {**self.history[0], "felt": felt}
+        self._amend_history(last, felt=felt)
         self.problem = None
         self.emotion, self.reason, self.unsure_until = felt, "corrected", -math.inf
         played = self._play(felt)
@@ -336,8 +340,7 @@ class Machine:
         last = self.last
         if refused and last and last["played"]:  # the recognition's music never played: the journal says so
             last["played"] = False
-            if self.history and self.history[0]["at"] == iso_time(last["at"]):
-                self.history[0] = {**self.history[0], "playlist": None}
+            self._amend_history(last, playlist=None)
             return [act.JournalOutcome(last["at"], "refused")]
         return []
 
