@@ -58,11 +58,12 @@ class App:
         if recognizer is None:
             from .recognizer import Recognizer
 
-            recognizer = Recognizer(settings.model.path)
+            recognizer = Recognizer(settings.model.path, listening=settings.learning.enabled)
         self.recognizer = recognizer
         self.emotions = playlist_map.load(settings.playlists.map)
         self.journal = Journal(settings.journal.path) if settings.journal.path else None
-        self.learning = Learning.of(settings, tuple(recognizer.labels)) if settings.learning.enabled else None
+        self.learning = (Learning.of(settings, tuple(recognizer.labels), voice=getattr(recognizer, "voice", None))
+                         if settings.learning.enabled else None)
         history = self._history()
         self.machine = Machine(self.emotions, min_confidence=settings.model.min_confidence,
                                max_listen_seconds=settings.audio.max_seconds,
@@ -213,6 +214,8 @@ class App:
             self.post(ev.ClassifyFailed(f"classification failed: {exc}"))
             return
         emotion, confidence = p.emotion, p.confidence
+        if self.learning and self.learning.voice is not None:  # it heard one more utterance
+            self.learning.save()
         if self.learning and self.learning.calibration.active:  # the household's calibration decides
             calibrated = self.learning.calibration.apply(p.scores)
             emotion = max(calibrated, key=calibrated.get)

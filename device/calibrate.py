@@ -34,7 +34,7 @@ def main(args) -> int:
     if not path.exists():
         print(f"nothing learnt yet ({path} does not exist): the shipped model and the map's order")
         return 0
-    learning = Learning.of(settings, cards.load(settings.model.path).labels, path)
+    learning = Learning.of_card(settings, cards.load(settings.model.path), path)
     if args.reset:
         learning.forget()
         print(f"forgot everything in {path}: the shipped model and the map's order")
@@ -47,6 +47,9 @@ def main(args) -> int:
     if cal.active:
         print("label biases (added to the model's log-probabilities):")
         print("  " + "  ".join(f"{label} {b:+.2f}" for label, b in zip(cal.labels, cal.bias, strict=True)))
+    if learning.voice is not None:
+        print(f"the listener's voice: {learning.voice.heard} utterance(s) heard"
+              + (f" (it follows the last {learning.voice.horizon})" if learning.voice.heard else ""))
     lifts = learning.ranker.summary()
     print("playlists kept per emotion:" if lifts else "no playlist outcomes yet")
     for emotion, line in lifts.items():

@@ -157,7 +157,7 @@ _POSITIVE = {"sample_rate", "winlen", "winstep", "nfilt", "nfft", "frames", "hop
 
 
 def _fields(cls, data, prefix: str) -> dict:
-    """Check ``data`` against the numeric fields of dataclass ``cls``; return them typed."""
+    """Check ``data`` against the number, flag, word and band-list fields of dataclass ``cls``; return them typed."""
     if not isinstance(data, dict):
         raise _Bad(f"{prefix.rstrip('.') or 'frontend'} must be a JSON object")
     known = {f.name: f for f in fields(cls)}
@@ -171,13 +171,28 @@ def _fields(cls, data, prefix: str) -> dict:
             out[key] = _number(value, prefix + key, hints[key])
             if (prefix + key).removeprefix("frontend.") in _POSITIVE and out[key] <= 0:
                 raise _Bad(f"{prefix}{key} must be above 0, not {value!r}")
+        elif hints[key] in (bool, str):
+            if type(value) is not hints[key]:
+                raise _Bad(f"{prefix}{key} must be {'true or false' if hints[key] is bool else 'a word'}, "
+                           f"not {value!r}")
+            out[key] = value
+        elif hints[key] == tuple[float, ...]:
+            if not isinstance(value, list):
+                raise _Bad(f"{prefix}{key} must be a list of numbers, not {value!r}")
+            out[key] = tuple(_number(v, f"{prefix}{key}[{i}]", float) for i, v in enumerate(value))
     return out
 
 
 def _frontend(data) -> FrontEnd:
     fe = _fields(FrontEnd, data, "frontend.")
     endpoint = EndpointParams(**_fields(EndpointParams, data.get("endpoint", {}), "frontend.endpoint."))
-    frontend = FrontEnd(**fe, endpoint=endpoint)
+    try:
+        frontend = FrontEnd(**fe, endpoint=endpoint)
+    except ValueError as exc:
+        raise _Bad(f"frontend.{exc}") from None
+    if frontend.listener and len(frontend.voice_prior) != frontend.nfilt:
+        raise _Bad(f"frontend.voice_prior must have nfilt = {frontend.nfilt} band levels, "
+                   f"not {len(frontend.voice_prior)}")
     if not 0 <= frontend.lowfreq < frontend.highfreq <= frontend.sample_rate / 2:
         raise _Bad(f"frontend: need 0 <= lowfreq < highfreq <= sample_rate / 2, not {frontend.lowfreq} .. "
                    f"{frontend.highfreq} at {frontend.sample_rate} Hz")

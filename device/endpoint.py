@@ -24,6 +24,9 @@ class EndpointParams:
     """Percentile of frame energies taken as the background (noise floor)."""
     peak_percentile: float = 99.0
     """Percentile of frame energies taken as the speech peak (robust to a single click)."""
+    remove_dc: bool = True
+    """Measure each frame's energy around its own mean: a DC offset (some microphones and recordings
+    have one; SAVEE's neutral clips sit at +0.04) otherwise fills the quiet frames and hides the speech."""
     smooth_frames: int = 5
     """Energies are averaged over this many frames first, so a lone click is not speech."""
     above_floor_db: float = 6.0
@@ -60,10 +63,13 @@ class Segment:
         return samples[self.start : self.end]
 
 
-def frame_energies_db(samples: np.ndarray, frame: int) -> np.ndarray:
-    """Return the energy in dB full scale of each whole ``frame``-sample frame of ``samples``."""
+def frame_energies_db(samples: np.ndarray, frame: int, remove_dc: bool = False) -> np.ndarray:
+    """Return the energy in dB full scale of each whole ``frame``-sample frame of ``samples``
+    (with ``remove_dc``, of its deviation from the frame's mean)."""
     n = len(samples) // frame
     frames = samples[: n * frame].reshape(n, frame).astype(np.float64)
+    if remove_dc:
+        frames = frames - frames.mean(axis=1, keepdims=True)
     return 10.0 * np.log10(np.mean(frames * frames, axis=1) + 1e-12)
 
 
@@ -78,7 +84,7 @@ def smooth(energy: np.ndarray, frames: int) -> np.ndarray:
 def find_speech(samples: np.ndarray, rate: int, params: EndpointParams = EndpointParams()) -> Segment | None:
     """Return the :class:`Segment` holding the speech in mono ``samples``, or None if there is none."""
     frame = max(1, int(round(params.frame_seconds * rate)))
-    energy = smooth(frame_energies_db(samples, frame), params.smooth_frames)
+    energy = smooth(frame_energies_db(samples, frame, params.remove_dc), params.smooth_frames)
     if len(energy) == 0:
         return None
     floor = np.percentile(energy, params.floor_percentile)

@@ -13,6 +13,7 @@ from python_speech_features import fbank
 
 from .endpoint import EndpointParams, Segment, find_speech
 from .errors import NoSpeech
+from .voice import Voice
 
 
 @dataclass(frozen=True)
@@ -36,16 +37,41 @@ class FrontEnd:
     """Hop between windows when the speech is longer than one window."""
     max_windows: int = 4
     """Most windows classified for one utterance (their scores are averaged)."""
+    normalisation: str = "utterance"
+    """``utterance``: each utterance to zero mean, unit variance (:func:`normalise`); ``listener``: each
+    frame minus the listener's reference spectrum (:class:`~device.voice.Voice`)."""
+    voice_prior: tuple[float, ...] = ()
+    """With ``listener``: the mean training speaker's spectral shape (zero mean over the bands)."""
     endpoint: EndpointParams = field(default_factory=EndpointParams)
 
+    def __post_init__(self):
+        if self.normalisation not in NORMALISATIONS:
+            raise ValueError(f"normalisation {self.normalisation!r}: use one of {', '.join(NORMALISATIONS)}")
+
+    @property
+    def listener(self) -> bool:
+        """Whether the model hears speech relative to its listener's voice."""
+        return self.normalisation == "listener"
+
+    def voice(self) -> Voice:
+        """Return a fresh :class:`~device.voice.Voice` (nothing heard yet) for this front-end."""
+        return Voice(np.asarray(self.voice_prior or np.zeros(self.nfilt), dtype=np.float32))
+
     def to_dict(self) -> dict:
-        return {**{k: v for k, v in self.__dict__.items() if k != "endpoint"}, "endpoint": self.endpoint.to_dict()}
+        out = {k: v for k, v in self.__dict__.items() if k not in ("endpoint", "voice_prior")}
+        if self.listener:
+            out["voice_prior"] = [round(float(v), 5) for v in self.voice_prior]
+        return {**out, "endpoint": self.endpoint.to_dict()}
 
     @classmethod
     def from_dict(cls, data: dict) -> FrontEnd:
         data = dict(data)
         endpoint = EndpointParams(**data.pop("endpoint", {}))
+        data["voice_prior"] = tuple(data.get("voice_prior", ()))
         return cls(**data, endpoint=endpoint)
+
+
+NORMALISATIONS = ("utterance", "listener")
 
 
 @dataclass(frozen=True)
@@ -55,6 +81,9 @@ class Utterance:
     windows: np.ndarray
     """float32 array (n_windows, frames, nfilt), each normalised and padded."""
     segment: Segment
+    spectrum: np.ndarray
+    """The mean over the speech of its features before any listener reference came off them
+    (nfilt,): what a :class:`~device.voice.Voice` hears."""
 
 
 def log_mel(samples: np.ndarray, fe: FrontEnd) -> np.ndarray:
@@ -108,17 +137,32 @@ def windows(feats: np.ndarray, fe: FrontEnd) -> np.ndarray:
 
 
 def speech_features(samples: np.ndarray, fe: FrontEnd) -> tuple[np.ndarray, Segment]:
-    """Return the normalised log-mel features of the speech in ``samples`` and where it was.
+    """Return the log-mel features of the speech in ``samples`` and where it was.
 
+    With ``utterance`` normalisation they are normalised (:func:`normalise`); with ``listener`` they
+    are as measured, and :func:`relative` takes the listener's reference off them.
     Raises :class:`~device.errors.NoSpeech` if the end-pointer finds no speech.
     """
     segment = find_speech(samples, fe.sample_rate, fe.endpoint)
     if segment is None:
         raise NoSpeech("no speech found in the recording")
-    return normalise(log_mel(segment.cut(samples), fe)), segment
+    feats = log_mel(segment.cut(samples), fe)
+    return (feats if fe.listener else normalise(feats)), segment
 
 
-def extract(samples: np.ndarray, fe: FrontEnd) -> Utterance:
-    """Return the model input for mono ``samples`` at ``fe.sample_rate``: the one path to the model."""
+def relative(feats: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Return log-mel ``feats`` relative to a reference spectrum (the ``listener`` normalisation)."""
+    return (feats - reference).astype(np.float32)
+
+
+def extract(samples: np.ndarray, fe: FrontEnd, voice: Voice | None = None) -> Utterance:
+    """Return the model input for mono ``samples`` at ``fe.sample_rate``: the one path to the model.
+
+    With ``listener`` normalisation the frames are taken relative to ``voice`` (None: a voice
+    that has heard nothing yet); ``voice`` itself is left as it was (see :meth:`Voice.hear`).
+    """
     feats, segment = speech_features(samples, fe)
-    return Utterance(windows(feats, fe), segment)
+    spectrum = feats.mean(axis=0)
+    if fe.listener:
+        feats = relative(feats, (voice or fe.voice()).reference(spectrum))
+    return Utterance(windows(feats, fe), segment, spectrum)

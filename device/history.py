@@ -44,7 +44,7 @@ def learnt(settings: config.Settings, journal: Path) -> dict | None:
     path = learning_file(settings, journal)
     if path is None or not path.is_file():
         return None
-    return Learning.of(settings, cards.load(settings.model.path).labels, path).summary()
+    return Learning.of_card(settings, cards.load(settings.model.path), path).summary()
 
 
 def main(args) -> int:

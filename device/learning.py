@@ -1,11 +1,13 @@
 """What the box has learnt about its household, kept in one small JSON file in the state directory.
 
-Two things, both learnt on the Pi and never sent anywhere (no audio is kept, only scores):
+Three things, all learnt on the Pi and never sent anywhere (no audio is kept, only scores):
 
 - the voice model's personal :class:`~device.calibration.Calibration`, from the listener's
   corrections (the ``feel`` command);
 - the :class:`~device.ranker.Ranker`'s outcomes: which allowed playlist was kept or skipped for
-  each emotion.
+  each emotion;
+- with a ``listener``-normalised model, the :class:`~device.voice.Voice` the recognizer hears
+  speech relative to (64 band levels and a count).
 
 The file is written atomically after every change (a power cut leaves the old or the new one,
 never half); one that cannot be read is reported, kept beside as ``<name>.bad`` and replaced by a
@@ -27,9 +29,11 @@ import os
 from pathlib import Path
 
 from .calibration import Calibration, CalibrationSettings
+from .card import ModelCard
 from .config import Settings
 from .files import write_atomic
 from .ranker import Ranker, RankerSettings
+from .voice import Voice
 
 log = logging.getLogger(__name__)
 
@@ -46,24 +50,33 @@ def learning_file(settings: Settings, journal: str | Path | None = None) -> Path
 
 
 class Learning:
-    """The calibration and the ranker of one box, loaded from and saved to ``path`` (None: kept in memory)."""
+    """The calibration, the ranker and the voice of one box, loaded from and saved to ``path`` (None: kept
+    in memory). ``voice`` is the recognizer's own (restored into it in place), or None."""
 
     def __init__(self, path: Path | None, labels: tuple[str, ...], *,
                  calibration: CalibrationSettings = CalibrationSettings(), ranker: RankerSettings = RankerSettings(),
-                 seed: int | None = None):
+                 voice: Voice | None = None, seed: int | None = None):
         self.path = Path(path) if path else None
         self.labels = tuple(labels)
         self.calibration_settings = calibration
         self.calibration = Calibration(self.labels, calibration)
         self.ranker = Ranker(ranker, seed=seed)
+        self.voice = voice
         if self.path and self.path.exists():
             self._load()
 
     @classmethod
-    def of(cls, settings: Settings, labels: tuple[str, ...], path: Path | None = None) -> Learning:
+    def of(cls, settings: Settings, labels: tuple[str, ...], path: Path | None = None,
+           voice: Voice | None = None) -> Learning:
         """The learning a daemon with ``settings`` keeps (at ``path``, else :func:`learning_file`)."""
-        return cls(path or learning_file(settings), labels,
+        return cls(path or learning_file(settings), labels, voice=voice,
                    calibration=CalibrationSettings(min_corrections=settings.learning.min_corrections))
+
+    @classmethod
+    def of_card(cls, settings: Settings, card: ModelCard, path: Path | None = None) -> Learning:
+        """The learning file as a daemon with model ``card`` reads it (with its voice, where the card's
+        front-end hears speech relative to one): for the commands that show or reset it."""
+        return cls.of(settings, card.labels, path, voice=card.frontend.voice() if card.frontend.listener else None)
 
     def _load(self) -> None:
         try:
@@ -73,19 +86,26 @@ class Learning:
             self.calibration = Calibration.from_dict(data.get("calibration", {"labels": list(self.labels)}),
                                                      self.labels, self.calibration_settings)
             self.ranker.load(data.get("outcomes", {}))
+            if self.voice is not None:
+                self.voice.load(data.get("voice") or {})
         except (OSError, ValueError, KeyError, TypeError) as exc:
             bad = self.path.with_name(self.path.name + ".bad")
             log.error("the learning file %s cannot be used (%s): starting afresh from the shipped model; "
                       "the old file is kept as %s", self.path, str(exc)[:200], bad.name)
             self.calibration = Calibration(self.labels, self.calibration_settings)
             self.ranker.forget()
+            if self.voice is not None:
+                self.voice.forget()
             try:
                 os.replace(self.path, bad)
             except OSError as move:
                 log.warning("could not move %s aside: %s", self.path, move)
 
     def to_dict(self) -> dict:
-        return {"version": VERSION, "calibration": self.calibration.to_dict(), "outcomes": self.ranker.to_dict()}
+        out = {"version": VERSION, "calibration": self.calibration.to_dict(), "outcomes": self.ranker.to_dict()}
+        if self.voice is not None:
+            out["voice"] = self.voice.to_dict()
+        return out
 
     def save(self) -> None:
         """Write the file (if there is one); a failure is logged, the learning stays in memory."""
@@ -97,13 +117,18 @@ class Learning:
             log.error("cannot write the learning file %s: %s", self.path, exc)
 
     def forget(self) -> None:
-        """Back to the shipped model and the map's order; saved at once."""
+        """Back to the shipped model, the map's order and a voice that has heard nobody; saved at once."""
         self.calibration.forget()
         self.ranker.forget()
+        if self.voice is not None:
+            self.voice.forget()
         self.save()
-        log.info("forgot every correction and playlist outcome")
+        log.info("forgot every correction, playlist outcome and voice heard")
 
     def summary(self) -> dict:
         """For the state and ``device history``: corrections per emotion and what the ranker learnt."""
-        return {"corrections": len(self.calibration.corrections), "calibrating": self.calibration.active,
-                "lifts": self.ranker.summary()}
+        out = {"corrections": len(self.calibration.corrections), "calibrating": self.calibration.active,
+               "lifts": self.ranker.summary()}
+        if self.voice is not None:
+            out["voice_heard"] = self.voice.heard
+        return out

@@ -14,6 +14,7 @@ from . import audio, circumplex
 from . import card as cards
 from .features import extract
 from .model import EmotionModel
+from .voice import Voice
 
 log = logging.getLogger(__name__)
 
@@ -72,14 +73,22 @@ class Prediction:
 class Recognizer:
     """Classifies the emotion of speech with a model and its card.
 
+    With a card whose front-end uses ``listener`` normalisation, a ``listening`` recognizer (the
+    daemon's) keeps a :class:`~device.voice.Voice` of whoever it hears: each utterance is heard
+    relative to it and then taken into it. Otherwise (``classify`` on files) every recording is
+    heard as a box's first press, so the answer never depends on the files before it.
+
     >>> recognizer = Recognizer()                       # the shipped model
     >>> recognizer.classify_file("samples/03-01-02-02-01-01-18.flac").emotion   # actor 18, acted calm
     'calm'
     """
 
-    def __init__(self, card_path: str | Path = cards.DEFAULT_CARD, threads: int = 1):
+    def __init__(self, card_path: str | Path = cards.DEFAULT_CARD, threads: int = 1, *, listening: bool = False):
         self.card = cards.load(card_path)
         self.model = EmotionModel(self.card, threads=threads)
+        fe = self.card.frontend
+        self.voice: Voice | None = fe.voice() if listening and fe.listener else None
+        """The listener's voice this recognizer keeps (None: it keeps none)."""
 
     @property
     def sample_rate(self) -> int:
@@ -95,10 +104,12 @@ class Recognizer:
         Raises :class:`~device.errors.NoSpeech` when there is no speech in them.
         """
         t0 = time.perf_counter()
-        utterance = extract(samples, self.card.frontend)
+        utterance = extract(samples, self.card.frontend, self.voice)
         t1 = time.perf_counter()
         scores = self.model.scores(utterance.windows)
         t2 = time.perf_counter()
+        if self.voice is not None:
+            self.voice.hear(utterance.spectrum)
         best = int(np.argmax(scores))
         return Prediction(
             emotion=self.card.labels[best],

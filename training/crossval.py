@@ -64,14 +64,20 @@ def folds(spec: str, clips: list[Clip], holdout: list[str]) -> dict[str, set[str
 
 
 def summary(results: dict) -> dict:
-    """Return the headline figures: each left-out corpus's int8 UA, their mean and minimum."""
-    loco = {k.removeprefix("loco-"): v["corpora"][k.removeprefix("loco-")]["int8_clean"]["ua"]
-            for k, v in results.items() if k.startswith("loco-")}
+    """Return the headline figures: each left-out corpus's int8 UA, their mean and minimum (and, with
+    ``listener`` normalisation, the mean at a box's first press)."""
+    def loco(condition: str) -> dict:
+        return {k.removeprefix("loco-"): v["corpora"][k.removeprefix("loco-")][condition]["ua"]
+                for k, v in results.items() if k.startswith("loco-") and condition in v}
+
     out: dict = {}
-    if loco:
-        out["loco_int8_ua"] = loco
-        out["loco_mean_ua"] = round(float(np.mean(list(loco.values()))), 4)
-        out["loco_min_ua"] = round(float(min(loco.values())), 4)
+    if settled := loco("int8_clean"):
+        out["loco_int8_ua"] = settled
+        out["loco_mean_ua"] = round(float(np.mean(list(settled.values()))), 4)
+        out["loco_min_ua"] = round(float(min(settled.values())), 4)
+    if first := loco("int8_clean_first"):
+        out["loco_first_press_int8_ua"] = first
+        out["loco_first_press_mean_ua"] = round(float(np.mean(list(first.values()))), 4)
     if "speakers" in results:
         out["speakers_int8_ua"] = {k: v["int8_clean"]["ua"] for k, v in results["speakers"]["corpora"].items()}
     return out
@@ -79,7 +85,7 @@ def summary(results: dict) -> dict:
 
 def main(args) -> int:
     started = time.time()
-    fe = FrontEnd()
+    fe = FrontEnd(normalisation=args.normalisation)
     clips = train.clip_set(train.parse_corpora(args.corpus))
     holdout = ([s for s in args.holdout.split(",") if s]
                or splits.per_corpus_holdout(clips, args.holdout_fraction, args.seed))
@@ -89,18 +95,19 @@ def main(args) -> int:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     recipe = {k: getattr(args, k) for k in ("epochs", "copies", "width", "batch", "members", "mixup", "balance",
-                                            "band_norm", "speed", "seed")}
+                                            "band_norm", "speed", "normalisation", "seed")}
     doc: dict = {"command": "python -m training " + shlex.join(args.argv), "recipe": recipe,
                  "corpora": sorted({c.corpus for c in clips}), "folds": {}}
     for n, (name, held) in enumerate(plan.items(), 1):
         log.info("fold %d/%d %s: holding out %d speakers", n, len(plan), name, len(held))
         test = np.array([i for i, c in enumerate(clips) if c.speaker in held], dtype=np.int64)
         fold_data = data.take(np.setdiff1d(np.arange(len(clips)), test))
-        model = train.fit_model(fold_data, fe, args)
+        fold_fe, references = train.listening(fold_data, clips, fe, args.seed)
+        model = train.fit_model(fold_data, fold_fe, args, references)
         fold_card = out.with_name(f"{name}.json")
         training = {"fold": name, "heldout_speakers": sorted(held), "examples": len(fold_data)}
-        int8 = EmotionModel(report.write_int8(model, fe, fold_data, fold_card, training))
-        result = report.score(model, int8, fe, [clips[i] for i in test], [samples[i] for i in test],
+        int8 = EmotionModel(report.write_int8(model, fold_fe, fold_data, fold_card, training, references))
+        result = report.score(model, int8, fold_fe, [clips[i] for i in test], [samples[i] for i in test],
                               args.noise_snr, fold_card.with_suffix(""))
         doc["folds"][name] = {"heldout_speakers": sorted(held), "clips": len(test), **result}
         doc["summary"] = summary(doc["folds"])

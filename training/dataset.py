@@ -16,6 +16,7 @@ from tqdm import tqdm
 from device import audio
 from device.errors import AudioError, NoSpeech
 from device.features import FrontEnd, extract, fit, speech_features
+from device.voice import Voice
 
 from .augment import Augmenter, add_noise, white
 from .corpora import LABELS, Clip
@@ -136,15 +137,33 @@ def noisy(samples: np.ndarray, snr_db: float, seed: int) -> np.ndarray:
     return add_noise(samples, white(len(samples), np.random.default_rng(seed)), snr_db)
 
 
-def device_windows(samples: list[np.ndarray], fe: FrontEnd) -> list[np.ndarray | None]:
-    """Return the device's model input for each recording (None where it hears no speech)."""
+def device_windows(samples: list[np.ndarray], fe: FrontEnd,
+                   speakers: list[str] | None = None) -> list[np.ndarray | None]:
+    """Return the device's model input for each recording (None where it hears no speech).
+
+    With ``listener`` normalisation and ``speakers`` given, each recording is heard relative to
+    its speaker's settled :class:`~device.voice.Voice` (one that has heard every recording of that
+    speaker here, in order); without ``speakers``, to a fresh one (a box's first press).
+    """
+    voices = settled_voices(samples, fe, speakers) if fe.listener and speakers is not None else {}
     out = []
-    for x in samples:
+    for x, who in zip(samples, speakers or [None] * len(samples), strict=True):
         try:
-            out.append(extract(x, fe).windows)
+            out.append(extract(x, fe, voices.get(who)).windows)
         except NoSpeech:
             out.append(None)
     return out
+
+
+def settled_voices(samples: list[np.ndarray], fe: FrontEnd, speakers: list[str]) -> dict[str, Voice]:
+    """Return each speaker's :class:`~device.voice.Voice` after hearing all their recordings, in order."""
+    voices = {who: fe.voice() for who in speakers}
+    for x, who in zip(samples, speakers, strict=True):
+        try:
+            voices[who].hear(extract(x, fe).spectrum)
+        except NoSpeech:
+            pass
+    return voices
 
 
 def random_window(feats: np.ndarray, frames: int, rng: np.random.Generator) -> np.ndarray:

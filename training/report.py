@@ -10,20 +10,26 @@ from pathlib import Path
 import numpy as np
 
 from device.card import ModelCard
-from device.features import FrontEnd, fit
+from device.features import FrontEnd, fit, relative
 from device.model import EmotionModel, softmax
 
 from . import evaluate, plots, quantize
 from .corpora import LABELS, Clip
 from .dataset import Examples, device_windows, noisy
+from .voices import References
 
 log = logging.getLogger(__name__)
 
 
-def representative(data: Examples, fe: FrontEnd, count: int = 300, seed: int = 0) -> np.ndarray:
-    """Return ``count`` centred training windows to calibrate int8 ranges with."""
+def representative(data: Examples, fe: FrontEnd, references: References | None = None, count: int = 300,
+                   seed: int = 0) -> np.ndarray:
+    """Return ``count`` centred training windows to calibrate int8 ranges with (relative to a settled
+    listener's voice with ``references``)."""
     pick = np.random.default_rng(seed).choice(len(data), size=min(count, len(data)), replace=False)
-    return np.stack([fit(data.features[i].astype(np.float32), fe.frames) for i in pick])
+    feats = [data.features[i].astype(np.float32) for i in pick]
+    if references is not None:
+        feats = [relative(f, r) for f, r in zip(feats, references.settle(pick), strict=True)]
+    return np.stack([fit(f, fe.frames) for f in feats])
 
 
 def float_scorer(model):
@@ -32,12 +38,13 @@ def float_scorer(model):
     return score
 
 
-def write_int8(model, fe: FrontEnd, data: Examples, card_path: Path, training: dict) -> ModelCard:
+def write_int8(model, fe: FrontEnd, data: Examples, card_path: Path, training: dict,
+               references: References | None = None) -> ModelCard:
     """Quantize ``model`` (calibrated on ``data``), write it beside its card ``card_path``; return the card."""
     card_path = Path(card_path)
     card = ModelCard(labels=LABELS, frontend=fe, model_file=card_path.with_suffix(".tflite").name,
                      name=card_path.stem, training=training)
-    return quantize.write(quantize.to_int8_tflite(model, representative(data, fe)), card, card_path)
+    return quantize.write(quantize.to_int8_tflite(model, representative(data, fe, references)), card, card_path)
 
 
 def score(model, int8: EmotionModel, fe: FrontEnd, clips: list[Clip], audio: list[np.ndarray], snr_db: float,
@@ -46,13 +53,18 @@ def score(model, int8: EmotionModel, fe: FrontEnd, clips: list[Clip], audio: lis
 
     Over all clips the answer is the argmax of all labels, as on the device; per corpus it is the
     argmax over the classes that corpus has. With ``pictures`` (a path prefix), each corpus's int8
-    confusion matrices are drawn beside it.
+    confusion matrices are drawn beside it. With ``listener`` normalisation, ``clean`` and the noisy
+    condition hear each speaker as a box that has settled on their voice (in that condition), and
+    ``clean_first`` as a box hearing them for the first time.
     """
     truth = np.array([LABELS.index(c.label) for c in clips], dtype=np.int32)
+    speakers = [c.speaker for c in clips]
     conditions = {
-        "clean": device_windows(audio, fe),
-        f"white_{snr_db:g}db": device_windows([noisy(x, snr_db, i) for i, x in enumerate(audio)], fe),
+        "clean": device_windows(audio, fe, speakers),
+        f"white_{snr_db:g}db": device_windows([noisy(x, snr_db, i) for i, x in enumerate(audio)], fe, speakers),
     }
+    if fe.listener:
+        conditions["clean_first"] = device_windows(audio, fe)
     rows = {name: [i for i, c in enumerate(clips) if c.corpus == name] for name in sorted({c.corpus for c in clips})}
     out: dict = {"corpora": {name: {} for name in rows}}
     for condition, windows in conditions.items():
@@ -75,14 +87,15 @@ def score(model, int8: EmotionModel, fe: FrontEnd, clips: list[Clip], audio: lis
 
 
 def build(model, fe: FrontEnd, data: Examples, test_clips: list[Clip], test_audio: list[np.ndarray],
-          training: dict, args, started: float, validation: dict | None = None) -> ModelCard:
+          training: dict, args, started: float, validation: dict | None = None,
+          references: References | None = None) -> ModelCard:
     """Quantize ``model``, write it and its card to ``args.out``, evaluate it; return the final card.
 
     Held-out clips are scored and their confusion pictures drawn beside the card; a
     ``validation`` report (of ``ser-validate``) is copied onto the card as it is.
     """
     card_path = Path(args.out)
-    card = write_int8(model, fe, data, card_path, training)
+    card = write_int8(model, fe, data, card_path, training, references)
     metrics: dict = {"heldout_speakers": training["heldout_speakers"]}
     if test_clips:
         prefix = card_path.with_suffix("")

@@ -9,16 +9,18 @@ import math
 import os
 import shlex
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from device.features import FrontEnd
+from device.features import NORMALISATIONS, FrontEnd
 
 from . import corpora, splits
 from .augment import Augmenter
 from .corpora import LABELS, Clip
 from .dataset import Examples, augmenters, cached, chain_key, examples, random_window, read_all, spec_augment
+from .voices import References, prior
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +61,9 @@ def add_recipe(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
                    help="range of the speed (and pitch) change of the augmented copies (default 0.92,1.08)")
     p.add_argument("--band-norm", action=argparse.BooleanOptionalAction, default=False,
                    help="subtract each mel band's mean over the window inside the model (channel invariance)")
+    p.add_argument("--normalisation", choices=NORMALISATIONS, default="utterance",
+                   help="utterance: each utterance to zero mean and unit variance; listener: each frame "
+                        "relative to the listener's mean spectrum, which the box learns as it hears them")
     p.add_argument("--seed", type=int, default=20261125)
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     p.add_argument("--noise-snr", type=float, default=10.0, help="SNR (dB) of the white-noise evaluation")
@@ -107,12 +112,14 @@ class Batches:
     Each epoch draws ``len(data)`` examples. With ``balance`` 1 that is a shuffle of the data; below
     1 an example of a corpus with n examples is drawn with probability proportional to
     ``n ** (balance - 1)``, so a corpus's share of the epoch goes as ``n ** balance`` (0: equal
-    shares). The loss weights then make every class weigh the same in what is drawn.
+    shares). The loss weights then make every class weigh the same in what is drawn. With
+    ``references`` every example is taken relative to a reference spectrum drawn for it.
     """
 
     def __init__(self, data: Examples, fe: FrontEnd, size: int, seed: int, mixup: float = 0.0,
-                 balance: float = 1.0):
+                 balance: float = 1.0, references: References | None = None):
         self.data, self.fe, self.size, self.mixup, self.balance = data, fe, size, mixup, balance
+        self.references = references
         self.rng = np.random.default_rng(seed)
         corpus_size = np.bincount(data.groups)[data.groups].astype(np.float64)
         p = corpus_size ** (balance - 1.0)
@@ -134,8 +141,10 @@ class Batches:
         order = self.order()
         for i in range(len(self)):
             idx = order[i * self.size : (i + 1) * self.size]
-            x = np.stack([spec_augment(random_window(self.data.features[j], self.fe.frames, self.rng), self.rng)
-                          for j in idx])
+            feats = [self.data.features[j].astype(np.float32) for j in idx]
+            if self.references is not None:
+                feats = [f - r for f, r in zip(feats, self.references.draw(idx, self.rng), strict=True)]
+            x = np.stack([spec_augment(random_window(f, self.fe.frames, self.rng), self.rng) for f in feats])
             y = np.eye(len(LABELS), dtype=np.float32)[self.data.labels[idx]]
             yield self.mix(x, y, self.weights[self.data.labels[idx]])
 
@@ -154,7 +163,7 @@ class Batches:
         return tuple(blend(a) for a in arrays)
 
 
-def fit_member(data: Examples, fe: FrontEnd, args, seed: int, name: str):
+def fit_member(data: Examples, fe: FrontEnd, args, seed: int, name: str, references: References | None = None):
     """Return one DS-CNN trained on ``data`` for ``args.epochs`` epochs (fixed schedule, no peeking).
 
     A plain loop over ``train_on_batch``: on a two-core desktop it is several times faster than
@@ -167,7 +176,7 @@ def fit_member(data: Examples, fe: FrontEnd, args, seed: int, name: str):
     keras.utils.set_random_seed(seed)
     model = ds_cnn(fe.frames, fe.nfilt, len(LABELS), width=args.width, band_norm=args.band_norm,
                    name=name)
-    batches = Batches(data, fe, args.batch, seed, args.mixup, args.balance)
+    batches = Batches(data, fe, args.batch, seed, args.mixup, args.balance, references)
     steps = args.epochs * len(batches)
     schedule = keras.optimizers.schedules.CosineDecay(
         0.0, decay_steps=steps, warmup_target=3e-3, warmup_steps=max(1, steps // 20))
@@ -187,7 +196,7 @@ def fit_member(data: Examples, fe: FrontEnd, args, seed: int, name: str):
     return model
 
 
-def fit_model(data: Examples, fe: FrontEnd, args):
+def fit_model(data: Examples, fe: FrontEnd, args, references: References | None = None):
     """Return the model to ship: one network, or the ensemble of ``args.members`` trained with other seeds.
 
     Networks that start from different weights and see the batches in another order make different
@@ -195,7 +204,8 @@ def fit_model(data: Examples, fe: FrontEnd, args):
     """
     from .network import ensemble
 
-    members = [fit_member(data, fe, args, args.seed + i, f"ds_cnn_{i + 1}") for i in range(max(1, args.members))]
+    members = [fit_member(data, fe, args, args.seed + i, f"ds_cnn_{i + 1}", references)
+               for i in range(max(1, args.members))]
     return members[0] if len(members) == 1 else ensemble(members)
 
 
@@ -222,11 +232,21 @@ def prepare(clips: list[Clip], fe: FrontEnd, args, exclude: set[str]) -> tuple[l
     return clips, samples, data
 
 
+def listening(data: Examples, clips: list[Clip], fe: FrontEnd, seed: int) -> tuple[FrontEnd, References | None]:
+    """Return the front-end to ship for a model trained on ``data`` and, with ``listener``
+    normalisation, its voice prior filled in and the training references (else None)."""
+    if not fe.listener:
+        return fe, None
+    speakers = np.array([c.speaker for c in clips])
+    fe = replace(fe, voice_prior=prior(data, speakers))
+    return fe, References(data, speakers, fe, seed)
+
+
 def main(args) -> int:
     from . import report
 
     started = time.time()
-    fe = FrontEnd()
+    fe = FrontEnd(normalisation=args.normalisation)
     sources = parse_corpora(args.corpus)
     clips = clip_set(sources)
     if args.holdout == "none":
@@ -243,7 +263,8 @@ def main(args) -> int:
     log.info("%d training clips from %d speakers; %d held-out clips from %s", len(train),
              len({clips[i].speaker for i in train}), len(test), ", ".join(holdout) or "nobody")
     data = data.take(train)
-    model = fit_model(data, fe, args)
+    fe, references = listening(data, clips, fe, args.seed)
+    model = fit_model(data, fe, args, references)
     names = sorted({c.corpus for c in clips})
     training = {
         "command": "python -m training " + shlex.join(args.argv),
@@ -259,5 +280,5 @@ def main(args) -> int:
     }
     validation = json.loads(args.validation.read_text()) if args.validation else None
     report.build(model, fe, data, [clips[i] for i in test], [samples[i] for i in test], training, args, started,
-                 validation)
+                 validation, references)
     return 0

@@ -1,0 +1,161 @@
+"""The listener normalisation: the Voice a box keeps, the front-end relative to it, training's references."""
+
+import json
+import logging
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from device import audio
+from device.card import load
+from device.endpoint import find_speech
+from device.features import FrontEnd, extract
+from device.learning import Learning
+from device.recognizer import Recognizer
+from device.voice import Voice
+from tests.paths import SAMPLES, SENTENCE
+from tests.sound import RATE, silence, voice
+
+LISTENER = FrontEnd(normalisation="listener", voice_prior=tuple(np.linspace(-1, 1, 64)))
+LABELS = ("neutral", "calm", "happy", "sad")
+
+
+def test_a_fresh_voice_is_the_prior_at_the_utterances_level():
+    v = LISTENER.voice()
+    spectrum = np.full(64, -3.0, dtype=np.float32)
+    np.testing.assert_allclose(v.reference(spectrum), np.asarray(LISTENER.voice_prior) - 3.0, atol=1e-6)
+
+
+def test_the_voice_settles_on_its_listener_and_follows_a_new_one():
+    v = Voice(np.zeros(64))
+    first, second = np.full(64, 2.0), np.full(64, -4.0)
+    for _ in range(200):
+        v.hear(first)
+    assert v.heard == v.horizon
+    w = v.horizon / (v.horizon + v.prior_weight)
+    np.testing.assert_allclose(v.reference(np.zeros(64)), w * first, atol=1e-5)  # mostly the listener now
+    for _ in range(3 * v.horizon):
+        v.hear(second)
+    assert np.all(np.abs(v.mean - second) < 0.5)  # the old listener is (nearly) forgotten
+
+
+def test_relative_to_a_settled_voice_loudness_is_heard_on_a_first_press_it_is_not():
+    x = audio.load(SENTENCE)
+    settled = LISTENER.voice()
+    for _ in range(10):
+        settled.hear(extract(x, LISTENER).spectrum)
+    frames = slice(100, 200)  # speech, not the padding
+    loud, quiet = (extract(x * g, LISTENER, settled).windows[0][frames] for g in (1.0, 0.5))
+    settled_share = settled.heard / (settled.heard + settled.prior_weight)  # the rest follows the utterance
+    assert np.mean(loud - quiet) == pytest.approx(settled_share * 2 * np.log(2.0), abs=0.02)  # half amplitude: -6 dB
+    first_loud, first_quiet = (extract(x * g, LISTENER).windows[0][frames] for g in (1.0, 0.5))
+    np.testing.assert_allclose(first_loud, first_quiet, atol=0.05)
+    assert extract(x, LISTENER, settled).windows.dtype == np.float32
+
+
+def test_the_voice_prior_travels_on_the_card():
+    data = LISTENER.to_dict()
+    assert data["normalisation"] == "listener" and len(data["voice_prior"]) == 64
+    again = FrontEnd.from_dict(json.loads(json.dumps(data)))
+    np.testing.assert_allclose(again.voice_prior, LISTENER.voice_prior, atol=1e-5)
+    assert "voice_prior" not in FrontEnd().to_dict()  # an utterance-normalised card carries none
+    with pytest.raises(ValueError, match="normalisation 'speaker'"):
+        FrontEnd(normalisation="speaker")
+
+
+def test_a_dc_offset_does_not_hide_the_speech():
+    """SAVEE's neutral clips sit on a +0.04 DC offset: the speech is still found."""
+    x = np.concatenate([silence(1.0), voice(1.5), silence(1.0)]) + np.float32(0.04)
+    segment = find_speech(x, RATE)
+    assert segment is not None and abs(segment.seconds - 1.7) < 0.3
+
+
+def test_the_learning_file_keeps_the_voice_and_forget_resets_it(tmp_path):
+    path = tmp_path / "learning.json"
+    learning = Learning(path, LABELS, voice=LISTENER.voice())
+    for level in (1.0, 2.0, 3.0):
+        learning.voice.hear(np.full(64, level))
+    learning.save()
+    again = Learning(path, LABELS, voice=LISTENER.voice())
+    assert again.voice.heard == 3 and np.allclose(again.voice.mean, 2.0)
+    assert again.summary()["voice_heard"] == 3
+    again.forget()
+    assert Learning(path, LABELS, voice=LISTENER.voice()).voice.heard == 0
+
+
+@pytest.mark.parametrize("stored", [{"heard": 2, "mean": [1.0, 2.0]}, {"heard": 2, "mean": [None] * 64},
+                                    {"heard": 999, "mean": [0.0] * 64}])
+def test_a_voice_that_does_not_fit_is_reported_and_replaced(tmp_path, caplog, stored):
+    path = tmp_path / "learning.json"
+    path.write_text(json.dumps({"version": 1, "calibration": {"labels": list(LABELS)}, "voice": stored}))
+    with caplog.at_level(logging.ERROR, logger="device.learning"):
+        learning = Learning(path, LABELS, voice=LISTENER.voice())
+    assert "cannot be used" in caplog.text and learning.voice.heard == 0
+    assert (tmp_path / "learning.json.bad").is_file()
+
+
+@pytest.fixture
+def listener_card(tmp_path):
+    """The shipped model under a listener-normalised card (for the recognizer's plumbing, not its accuracy)."""
+    card = load()
+    (tmp_path / card.model_file).write_bytes(card.model_path.read_bytes())
+    path = tmp_path / "listener.json"
+    replace(card, frontend=replace(card.frontend, normalisation="listener",
+                                   voice_prior=LISTENER.voice_prior)).save(path)
+    return path
+
+
+def test_a_listening_recognizer_hears_relative_to_its_voice_and_learns_it(listener_card):
+    listening, files = Recognizer(listener_card, listening=True), Recognizer(listener_card)
+    assert files.voice is None and listening.voice.heard == 0
+    clips = sorted(SAMPLES.glob("*.flac"))
+    for path in clips:
+        listening.classify_file(path)
+    assert listening.voice.heard == len(clips)
+    first = [files.classify_file(p).scores for p in clips]
+    assert first == [files.classify_file(p).scores for p in clips]  # files: every one a first press
+    settled = listening.classify_file(clips[0]).scores
+    assert settled != first[0]
+
+
+def examples_of_two_speakers():
+    """Clean and augmented (louder by 1) examples of four clips, two per speaker, constant spectra."""
+    from training.dataset import Examples
+
+    rng = np.random.default_rng(0)
+    clips = np.array([0, 0, 1, 1, 2, 2, 3, 3])
+    base = {0: 1.0, 1: 3.0, 2: -2.0, 3: -4.0}
+    feats = [np.full((50, 64), base[c] + (k % 2), np.float32) + rng.normal(0, 0.01, (50, 64)).astype(np.float32)
+             for k, c in enumerate(clips)]
+    data = Examples(feats, np.zeros(8, np.int32), clips, np.zeros(8, np.int32))
+    return data, np.array(["a:1", "a:1", "b:1", "b:1"])
+
+
+def test_training_draws_references_from_a_first_press_to_a_settled_box():
+    from training.voices import References, prior
+
+    data, speakers = examples_of_two_speakers()
+    fe = replace(LISTENER, voice_prior=prior(data, speakers))
+    assert abs(np.mean(fe.voice_prior)) < 1e-6
+    refs = References(data, speakers, fe, seed=0, subset=2)
+    settled = refs.settle(np.arange(8)).mean(axis=1)
+    np.testing.assert_allclose(settled, [2, 3, 2, 3, -3, -2, -3, -2], atol=0.05)  # speaker mean, at the copy's gain
+    drawn = refs.draw(np.arange(8).repeat(50), np.random.default_rng(1)).mean(axis=1).reshape(8, 50)
+    level = np.array([f.mean() for f in data.features])
+    low, high = np.minimum(settled, level)[:, None] - 0.05, np.maximum(settled, level)[:, None] + 0.05
+    assert np.all((drawn >= low) & (drawn <= high))  # between the first press and the settled box
+    assert np.all(drawn.std(axis=1)[level != settled] > 0.05)  # and spread over that range
+
+
+def test_evaluation_hears_each_speaker_as_a_settled_box():
+    from training.dataset import device_windows, settled_voices
+
+    x = [audio.load(p) for p in sorted(SAMPLES.glob("*.flac"))[:4]]
+    who = ["s:1", "s:1", "s:2", "s:2"]
+    voices = settled_voices(x, LISTENER, who)
+    assert {k: v.heard for k, v in voices.items()} == {"s:1": 2, "s:2": 2}
+    settled, first = device_windows(x, LISTENER, who), device_windows(x, LISTENER)
+    for clip, speaker, w, f in zip(x, who, settled, first, strict=True):
+        assert np.array_equal(w, extract(clip, LISTENER, voices[speaker]).windows)
+        assert np.array_equal(f, extract(clip, LISTENER).windows)

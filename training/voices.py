@@ -1,0 +1,81 @@
+"""The ``listener`` normalisation in training: reference spectra as a box would have them.
+
+On the Pi each utterance is heard relative to a :class:`~device.voice.Voice`: the card's prior at
+the utterance's own level before anyone has spoken, the listener's own mean spectrum after a
+few dozen utterances, a blend in between. Training draws every example's reference from that
+whole range, so the model works from the first press on and gets better as the box settles:
+
+- the listener's mean is that of a random ``subset`` of the speaker's clean clips (an emotional
+  mix like any household's, not the corpus's exact balance);
+- an augmented copy's reference moves with the copy's level (its random gain is the room's and
+  the microphone's, which a box's own mean absorbs);
+- the blend weight is uniform in [0, 1].
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from device.features import FrontEnd
+
+from .dataset import Examples
+
+
+def spectra(data: Examples) -> np.ndarray:
+    """Return every example's mean spectrum (n, nfilt), float32."""
+    return np.stack([f.mean(axis=0, dtype=np.float32) for f in data.features])
+
+
+def clean_rows(data: Examples) -> np.ndarray:
+    """Return, for every example, the row of its clip's clean (first) example."""
+    first: dict[int, int] = {}
+    for row, clip in enumerate(data.clips):
+        first.setdefault(int(clip), row)
+    return np.array([first[int(c)] for c in data.clips], dtype=np.int64)
+
+
+def prior(data: Examples, speakers: np.ndarray) -> tuple[float, ...]:
+    """Return the mean speaker's spectral shape over ``data``'s clean examples (zero mean over bands).
+
+    ``speakers`` names the speaker of every clip index. Each speaker weighs the same.
+    """
+    rows = np.unique(clean_rows(data))
+    spec, who = spectra(data)[rows], speakers[data.clips[rows]]
+    mean = np.mean([spec[who == s].mean(axis=0) for s in np.unique(who)], axis=0)
+    return tuple(float(v) for v in mean - mean.mean())
+
+
+class References:
+    """Draws a reference spectrum for every training example (see the module's docstring)."""
+
+    def __init__(self, data: Examples, speakers: np.ndarray, fe: FrontEnd, seed: int, subset: int = 20,
+                 draws: int = 8):
+        rng = np.random.default_rng(seed)
+        spec = spectra(data)
+        clean = clean_rows(data)
+        self.level = spec.mean(axis=1)
+        self.offset = self.level - self.level[clean]
+        self.prior = np.asarray(fe.voice_prior, dtype=np.float32)
+        who = speakers[data.clips]
+        names = np.unique(who)
+        self.speaker = np.searchsorted(names, who)
+        self.settled = np.zeros((len(names), spec.shape[1]), dtype=np.float32)
+        self.listeners = np.zeros((len(names), draws, spec.shape[1]), dtype=np.float32)
+        for k, name in enumerate(names):
+            rows = np.unique(clean[who == name])
+            self.settled[k] = spec[rows].mean(axis=0)
+            for d in range(draws):
+                pick = rng.choice(rows, size=min(subset, len(rows)), replace=False)
+                self.listeners[k, d] = spec[pick].mean(axis=0)
+
+    def draw(self, rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Return a reference (len(rows), nfilt) for examples ``rows``: a random stage of a box's life."""
+        listener = self.listeners[self.speaker[rows], rng.integers(self.listeners.shape[1], size=len(rows))]
+        listener += self.offset[rows, None]
+        cold = self.prior[None] + self.level[rows, None]
+        w = rng.uniform(size=(len(rows), 1)).astype(np.float32)
+        return w * listener + (1 - w) * cold
+
+    def settle(self, rows: np.ndarray) -> np.ndarray:
+        """Return the references of a box that has heard all of each speaker's clips (for int8 calibration)."""
+        return self.settled[self.speaker[rows]] + self.offset[rows, None]
