@@ -6,7 +6,9 @@ corpus they left out (new voice, language and recording), the ``speakers`` fold'
 speakers it held out (new voice, known corpus). The person's clips are shuffled; the first N come
 with the true emotion as corrections (the ``feel`` command), and UA (unweighted average recall over
 the classes the person has) is measured on the rest, before and after calibration, as the device
-decides: argmax over all eight labels. Each person is shuffled ``--repeats`` times.
+decides: argmax over all eight labels. Each person is shuffled ``--repeats`` times. A model
+whose front-end hears speech relative to the listener's voice hears each person as a box that has
+settled on theirs (it heard all their clips once before).
 
     .venv/bin/python bench/calibrate.py        # prints the rows, draws bench/figures/calibrate.png, updates README.md
 
@@ -59,23 +61,32 @@ def fold_scores(name: str, card_path: Path, speakers: set[str]) -> dict:
         with np.load(cache) as z:
             if str(z["fingerprint"]) == model.fingerprint:
                 return {k: z[k] for k in ("speaker", "label", "scores")}
-    recognizer = Recognizer(card_path)
     rows = []
     for corpus in sorted({s.partition(":")[0] for s in speakers}):
-        for clip in corpora.load(corpus, DATA / corpus):
-            if clip.speaker not in speakers:
-                continue
-            try:
-                p = recognizer.classify_file(clip.path)
-            except Exception as exc:  # noqa: BLE001 - a clip without speech: left out, as the device would
-                print(f"  skipped {clip.path}: {exc}", file=sys.stderr)
-                continue
-            rows.append((clip.speaker, clip.label, [p.scores[label] for label in model.labels]))
+        clips = [c for c in corpora.load(corpus, DATA / corpus) if c.speaker in speakers]
+        for speaker in sorted({c.speaker for c in clips}):
+            mine = [c for c in clips if c.speaker == speaker]
+            recognizer = Recognizer(card_path, listening=True)
+            if recognizer.voice is not None:  # the box has heard this person before
+                _classify_all(recognizer, mine)
+            rows += [(c.speaker, c.label, [p.scores[label] for label in model.labels])
+                     for c, p in _classify_all(recognizer, mine)]
     data = {"speaker": np.array([r[0] for r in rows]), "label": np.array([r[1] for r in rows]),
             "scores": np.array([r[2] for r in rows], dtype=np.float32)}
     OUT.mkdir(parents=True, exist_ok=True)
     np.savez(cache, fingerprint=model.fingerprint, **data)
     return data
+
+
+def _classify_all(recognizer: Recognizer, clips: list) -> list[tuple]:
+    """Return ``(clip, prediction)`` for each clip the recognizer hears speech in."""
+    out = []
+    for clip in clips:
+        try:
+            out.append((clip, recognizer.classify_file(clip.path)))
+        except Exception as exc:  # noqa: BLE001 - a clip without speech: left out, as the device would
+            print(f"  skipped {clip.path}: {exc}", file=sys.stderr)
+    return out
 
 
 def ua(truth: list[str], predicted: list[str]) -> float:

@@ -15,11 +15,11 @@ Only these 64 numbers and a count are kept, never audio.
 
 >>> import numpy as np
 >>> voice = Voice(prior=np.zeros(3))
->>> voice.reference(np.array([1.0, 2.0, 3.0]))      # nothing heard yet: the prior at this level
-array([2., 2., 2.])
+>>> voice.reference(np.array([1.0, 2.0, 3.0])).tolist()   # nothing heard yet: the prior at this level
+[2.0, 2.0, 2.0]
 >>> voice.hear(np.array([4.0, 4.0, 1.0]))
->>> voice.reference(np.array([1.0, 2.0, 3.0])).round(2)
-array([2.33, 2.33, 1.83])
+>>> voice.reference(np.array([1.0, 2.0, 3.0])).round(2).tolist()   # 1/6 of the way to what it heard
+[2.33, 2.33, 1.83]
 """
 
 from __future__ import annotations
