@@ -18,7 +18,7 @@ Only these 64 numbers and a count are kept, never audio.
 >>> voice.reference(np.array([1.0, 2.0, 3.0])).tolist()   # nothing heard yet: the prior at this level
 [2.0, 2.0, 2.0]
 >>> voice.hear(np.array([4.0, 4.0, 1.0]))
->>> voice.reference(np.array([1.0, 2.0, 3.0])).round(2).tolist()   # 1/6 of the way to what it heard
+>>> [round(float(v), 2) for v in voice.reference(np.array([1.0, 2.0, 3.0]))]   # 1/6 of the way there
 [2.33, 2.33, 1.83]
 """
 
