@@ -2,7 +2,7 @@
 import numpy as np
 
 from device import audio
-from device.endpoint import find_speech
+from device.endpoint import EndpointParams, find_speech
 from tests.paths import SENTENCE
 from tests.sound import RATE, hum, silence, voice
 
@@ -43,3 +43,12 @@ def test_ravdess_leading_and_trailing_silence_is_cut():
     assert segment is not None
     assert segment.start / RATE > 0.5 and (len(x) - segment.end) / RATE > 0.5
     assert 1.0 < segment.seconds < 3.0
+
+
+def test_a_dc_offset_does_not_hide_the_speech():
+    # SAVEE's neutral clips sit at +0.04: measured as plain power, the offset alone is -28 dBFS in
+    # every quiet frame, less than 12 dB under the speech, and the clip would hold "no speech".
+    x = np.concatenate([silence(1.0), voice(1.5), silence(1.0)]) + hum(3.5) + 0.04
+    segment = find_speech(x, RATE)
+    assert segment is not None and 1.3 < segment.seconds < 1.9
+    assert find_speech(x, RATE, EndpointParams(remove_dc=False)) is None
