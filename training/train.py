@@ -61,7 +61,7 @@ def add_recipe(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
                    help="range of the speed (and pitch) change of the augmented copies (default 0.92,1.08)")
     p.add_argument("--band-norm", action=argparse.BooleanOptionalAction, default=False,
                    help="subtract each mel band's mean over the window inside the model (channel invariance)")
-    p.add_argument("--normalisation", choices=NORMALISATIONS, default="utterance",
+    p.add_argument("--normalisation", choices=NORMALISATIONS, default="listener",
                    help="utterance: each utterance to zero mean and unit variance; listener: each frame "
                         "relative to the listener's mean spectrum, which the box learns as it hears them")
     p.add_argument("--seed", type=int, default=20261125)
