@@ -149,22 +149,14 @@ def summarise(found: dict) -> list[str]:
 
 
 def plot(found: dict, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, len(found), figsize=(6 * len(found), 4.5), squeeze=False)
-    for ax, (group, by_n) in zip(axes[0], found.items(), strict=True):
-        for n, people in sorted(by_n.items()):
-            ax.scatter([b for _, b, _ in people], [a for _, _, a in people], label=f"N = {n}", s=18)
-        ax.plot([0, 1], [0, 1], color="grey", lw=0.8)
-        ax.set(xlabel="UA before (shipped model)", ylabel="UA after calibration", title=group, xlim=(0, 1),
-               ylim=(0, 1))
-        ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    with results.panels(path, len(found)) as axes:
+        for ax, (group, by_n) in zip(axes, found.items(), strict=True):
+            for n, people in sorted(by_n.items()):
+                ax.scatter([b for _, b, _ in people], [a for _, _, a in people], label=f"N = {n}", s=18)
+            ax.plot([0, 1], [0, 1], color="grey", lw=0.8)
+            ax.set(xlabel="UA before (shipped model)", ylabel="UA after calibration", title=group, xlim=(0, 1),
+                   ylim=(0, 1))
+            ax.legend()
 
 
 def main() -> int:

@@ -65,19 +65,11 @@ def listener_run(seed: int, skip_liked: float, skip_other: float) -> np.ndarray:
 
 
 def plot(blocks: np.ndarray, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 4))
-    x = np.arange(1, len(blocks) + 1) * BLOCK
-    ax.plot(x, blocks, marker="o")
-    ax.set(xlabel="presses", ylabel=f"skip rate (block of {BLOCK})", ylim=(0, 1),
-           title="the ranker learning a listener's playlists")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    with results.panels(path, 1, height=4) as (ax,):
+        x = np.arange(1, len(blocks) + 1) * BLOCK
+        ax.plot(x, blocks, marker="o")
+        ax.set(xlabel="presses", ylabel=f"skip rate (block of {BLOCK})", ylim=(0, 1),
+               title="the ranker learning a listener's playlists")
 
 
 def main() -> int:

@@ -6,6 +6,8 @@ replaced, a new one is added at the end of the table. Everything else in the REA
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -35,3 +37,22 @@ def update(rows: list[str], readme: Path = README) -> None:
         else:
             table.append(new)
     readme.write_text("\n".join(lines[:start] + table + lines[end:]) + "\n", encoding="utf-8")
+
+
+@contextmanager
+def panels(path: Path, count: int, height: float = 4.5) -> Iterator[list]:
+    """Yield ``count`` side-by-side matplotlib axes (6 inches wide each); on leaving, the figure is
+    written to ``path`` as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, count, figsize=(6 * count, height), squeeze=False)
+    try:
+        yield list(axes[0])
+        fig.tight_layout()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=110)
+    finally:
+        plt.close(fig)

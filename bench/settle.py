@@ -1,0 +1,138 @@
+"""Benchmark of how a box settles on a new voice (the ``listener`` front-end, :mod:`device.voice`).
+
+A simulated person is every clip of one speaker the validation models never heard (as in
+``bench/calibrate.py``: the leave-one-corpus-out models for the corpus they left out, the
+``speakers`` fold's model for the speakers it held out). Their clips, shuffled, are the presses
+of one box, in order: each is heard relative to the box's :class:`~device.voice.Voice` as it is at
+that press and then taken into it, exactly as the daemon does. UA (over the classes present,
+argmax over all eight labels as the device decides) is pooled over people for each stage of the
+box's life: the first press, presses 2-5, 6-10, 11-20, 21-50 and 51-60. It is measured for the
+shipped ``prior_weight`` (5: the listener's mean counts heard / (heard + 5)) and for others.
+
+    .venv/bin/python bench/settle.py          # prints the rows, draws bench/figures/settle.png, updates README.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import zlib
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import results  # noqa: E402
+from bench.calibrate import DATA, FIGURES, folds, ua  # noqa: E402
+from device import audio  # noqa: E402
+from device import card as cards  # noqa: E402
+from device.errors import NoSpeech  # noqa: E402
+from device.features import relative, speech_features, windows  # noqa: E402
+from device.model import EmotionModel  # noqa: E402
+from device.voice import Voice  # noqa: E402
+
+COMMAND = ".venv/bin/python bench/settle.py"
+STAGES = ((1, 1), (2, 5), (6, 10), (11, 20), (21, 50), (51, 60))
+"""Press numbers (first, last) of each stage of a box's life. Every person has about 60 clips or
+more (a RAVDESS actor 60), so every stage weighs the same people the same; later presses are not scored."""
+WEIGHTS = (2.0, 5.0, 10.0)
+SHIPPED_WEIGHT = 5.0
+
+
+def stage_name(first: int, last: int) -> str:
+    return str(first) if first == last else f"{first}-{last}"
+
+
+def people(card_path: Path, speakers: set[str]) -> dict[str, tuple[list[str], list[np.ndarray]]]:
+    """Return ``{speaker: (labels, raw log-mel features)}`` of every clip with speech (the front-end
+    before any reference comes off: it does not depend on the voice)."""
+    from training import corpora  # the corpus loaders: workstation code, like the rest of bench/
+
+    fe = cards.load(card_path).frontend
+    out: dict[str, tuple[list[str], list[np.ndarray]]] = {}
+    for corpus in sorted({s.partition(":")[0] for s in speakers}):
+        for clip in (c for c in corpora.load(corpus, DATA / corpus) if c.speaker in speakers):
+            try:
+                feats, _ = speech_features(audio.load(clip.path, fe.sample_rate), fe)
+            except NoSpeech:
+                continue  # as the device would: nothing to classify, nothing heard
+            labels, raw = out.setdefault(clip.speaker, ([], []))
+            labels.append(clip.label)
+            raw.append(feats)
+    return out
+
+
+def presses(model: EmotionModel, raw: list[np.ndarray], order: np.ndarray, weight: float) -> list[int]:
+    """Return the label index the box answers at each press, hearing ``raw[order]`` in turn."""
+    fe = model.card.frontend
+    voice = Voice(np.asarray(fe.voice_prior), prior_weight=weight)
+    answers = []
+    for i in order:
+        spectrum = raw[i].mean(axis=0)
+        answers.append(int(np.argmax(model.scores(windows(relative(raw[i], voice.reference(spectrum)), fe)))))
+        voice.hear(spectrum)
+    return answers
+
+
+def measure(repeats: int, seed: int) -> dict[str, dict[float, dict[str, float]]]:
+    """Return ``{group: {prior_weight: {stage: UA}}}`` pooled over every fold's held-out people."""
+    pooled: dict = defaultdict(lambda: defaultdict(lambda: defaultdict(lambda: ([], []))))
+    for name, (card_path, speakers) in folds().items():
+        model = EmotionModel(cards.load(card_path))
+        if not model.card.frontend.listener:
+            raise SystemExit(f"bench: {card_path} does not hear speech relative to a listener: nothing to settle")
+        group = "new corpus (leave-one-corpus-out)" if name.startswith("loco-") else "new speaker, known corpus"
+        print(f"{name}: {len(speakers)} people", file=sys.stderr)
+        for speaker, (labels, raw) in people(card_path, speakers).items():
+            for r in range(repeats):
+                order = np.random.default_rng([seed, r, zlib.crc32(speaker.encode())]).permutation(len(raw))
+                for weight in WEIGHTS:
+                    heard = order[: STAGES[-1][1]]
+                    for press, (i, answer) in enumerate(zip(heard, presses(model, raw, heard, weight),
+                                                            strict=True), 1):
+                        first, last = next(s for s in STAGES if s[0] <= press <= s[1])
+                        truth, said = pooled[group][weight][stage_name(first, last)]
+                        truth.append(labels[i])
+                        said.append(model.card.labels[answer])
+    return {group: {w: {stage: ua(*pairs) for stage, pairs in stages.items()} for w, stages in by_w.items()}
+            for group, by_w in pooled.items()}
+
+
+def plot(found: dict, path: Path) -> None:
+    with results.panels(path, len(found), height=4.2) as axes:
+        for ax, (group, by_weight) in zip(axes, found.items(), strict=True):
+            for weight, stages in by_weight.items():
+                ax.plot(list(stages), list(stages.values()), marker="o",
+                        label=f"prior weight {weight:g}" + (" (shipped)" if weight == SHIPPED_WEIGHT else ""))
+            ax.set(xlabel="press", ylabel="UA (argmax over eight labels)", title=group)
+            ax.legend()
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--repeats", type=int, default=20, help="shuffles per person (the first presses are few clips)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--no-readme", action="store_true", help="print only; leave README.md alone")
+    args = p.parse_args()
+    if not DATA.is_dir():
+        raise SystemExit(f"bench: no corpora at {DATA}")
+    found = measure(args.repeats, args.seed)
+    rows = []
+    for group, by_weight in found.items():
+        for weight, stages in by_weight.items():
+            figure = " / ".join(f"{v:.3f}" for v in stages.values())
+            print(f"{group}, prior weight {weight:g}: UA at presses {' / '.join(stages)}: {figure}")
+            if weight == SHIPPED_WEIGHT:
+                rows.append(results.row(f"voice settling, {group}: UA at presses {' / '.join(stages)}", figure,
+                                        "rises with the presses", COMMAND))
+    plot(found, FIGURES / "settle.png")
+    if not args.no_readme:
+        results.update(rows)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
