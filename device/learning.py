@@ -86,8 +86,6 @@ class Learning:
             self.calibration = Calibration.from_dict(data.get("calibration", {"labels": list(self.labels)}),
                                                      self.labels, self.calibration_settings)
             self.ranker.load(data.get("outcomes", {}))
-            if self.voice is not None:
-                self.voice.load(data.get("voice") or {})
         except (OSError, ValueError, KeyError, TypeError) as exc:
             bad = self.path.with_name(self.path.name + ".bad")
             log.error("the learning file %s cannot be used (%s): starting afresh from the shipped model; "
@@ -100,6 +98,19 @@ class Learning:
                 os.replace(self.path, bad)
             except OSError as move:
                 log.warning("could not move %s aside: %s", self.path, move)
+            return
+        if self.voice is not None:
+            self._load_voice(data.get("voice") or {})
+
+    def _load_voice(self, data) -> None:
+        """Restore the voice; one that does not fit this model (another front-end, a damaged field)
+        starts afresh on its own, and the corrections and outcomes stay."""
+        try:
+            self.voice.load(data)
+        except (ValueError, TypeError, AttributeError) as exc:
+            log.error("the voice in the learning file %s does not fit this model (%s): the box starts hearing "
+                      "its listener afresh; corrections and playlist outcomes are kept", self.path, str(exc)[:200])
+            self.voice.forget()
 
     def to_dict(self) -> dict:
         out = {"version": VERSION, "calibration": self.calibration.to_dict(), "outcomes": self.ranker.to_dict()}

@@ -85,14 +85,20 @@ def test_the_learning_file_keeps_the_voice_and_forget_resets_it(tmp_path):
 
 
 @pytest.mark.parametrize("stored", [{"heard": 2, "mean": [1.0, 2.0]}, {"heard": 2, "mean": [None] * 64},
-                                    {"heard": 999, "mean": [0.0] * 64}])
-def test_a_voice_that_does_not_fit_is_reported_and_replaced(tmp_path, caplog, stored):
+                                    {"heard": 999, "mean": [0.0] * 64}, [1, 2, 3], {"heard": "x", "mean": None}])
+def test_a_voice_that_does_not_fit_is_reported_and_starts_afresh_alone(tmp_path, caplog, stored):
     path = tmp_path / "learning.json"
-    path.write_text(json.dumps({"version": 1, "calibration": {"labels": list(LABELS)}, "voice": stored}))
+    kept = Learning(path, LABELS)
+    kept.calibration.learn(dict.fromkeys(LABELS, 1 / len(LABELS)), "sad")
+    kept.save()
+    data = json.loads(path.read_text())
+    path.write_text(json.dumps({**data, "voice": stored}))
     with caplog.at_level(logging.ERROR, logger="device.learning"):
         learning = Learning(path, LABELS, voice=LISTENER.voice())
-    assert "cannot be used" in caplog.text and learning.voice.heard == 0
-    assert (tmp_path / "learning.json.bad").is_file()
+    assert f"the voice in the learning file {path} does not fit this model" in caplog.text
+    assert learning.voice.heard == 0 and learning.voice.mean is None
+    assert len(learning.calibration.corrections) == 1  # what the household taught it is kept
+    assert not (tmp_path / "learning.json.bad").exists()
 
 
 @pytest.fixture
