@@ -4,19 +4,26 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 from pathlib import Path
 
 from .card import DEFAULT_CARD
 from .errors import EmotuneError
 from .recognizer import Prediction, Recognizer
 
+log = logging.getLogger(__name__)
+
 
 def add_parser(sub) -> argparse.ArgumentParser:
     p = sub.add_parser("classify", help="classify the emotion in speech recordings",
-                       description="Classify the emotion in each FILE (WAV, FLAC, OGG; any rate).")
+                       description="Classify the emotion in each FILE (WAV, FLAC, OGG; any rate). The files "
+                                   "are heard as one listener's, like a box that has heard them all, in any "
+                                   "order; --each hears every file alone, like a box's first press.")
     p.add_argument("files", nargs="+", metavar="FILE", type=Path)
     p.add_argument("--model", type=Path, default=DEFAULT_CARD, help="model card .json (or its .tflite)")
     p.add_argument("--json", action="store_true", help="one JSON object per file per line")
+    p.add_argument("--each", action="store_true",
+                   help="hear every file on its own, not relative to the voice of all of them")
     return p
 
 
@@ -44,6 +51,8 @@ def table_row(path: Path, result: Prediction | str, width: int) -> str:
 
 def main(args) -> int:
     recognizer = Recognizer(args.model)
+    if not args.each and (heard := recognizer.settle(args.files)):
+        log.info("heard as one listener: the voice of %d of %d files", heard, len(args.files))
     width = max(len(str(f)) for f in args.files)
     if not args.json:
         print(f"{'file':<{width}}  {'emotion':<10} {'conf':>6} {'latency':>8}")

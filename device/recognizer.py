@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -12,7 +13,8 @@ import numpy as np
 
 from . import audio, circumplex
 from . import card as cards
-from .features import extract
+from .errors import EmotuneError
+from .features import extract, speech_features
 from .model import EmotionModel
 from .voice import Voice
 
@@ -76,7 +78,8 @@ class Recognizer:
     With a card whose front-end uses ``listener`` normalisation, a ``listening`` recognizer (the
     daemon's) keeps a :class:`~device.voice.Voice` of whoever it hears: each utterance is heard
     relative to it and then taken into it. Otherwise (``classify`` on files) every recording is
-    heard as a box's first press, so the answer never depends on the files before it.
+    heard as a box's first press, or, after :meth:`settle`, relative to one fixed voice taken from a
+    set of recordings.
 
     >>> recognizer = Recognizer()                       # the shipped model
     >>> recognizer.classify_file("samples/03-01-02-02-01-01-18.flac").emotion   # actor 18, acted calm
@@ -87,8 +90,32 @@ class Recognizer:
         self.card = cards.load(card_path)
         self.model = EmotionModel(self.card, threads=threads)
         fe = self.card.frontend
+        self.listening = listening
         self.voice: Voice | None = fe.voice() if listening and fe.listener else None
         """The listener's voice this recognizer keeps (None: it keeps none)."""
+
+    def settle(self, paths: Iterable[str | Path]) -> int:
+        """Hear the recordings at ``paths`` as one listener's and keep that voice, fixed, for every
+        recording classified from now on; return how many of them held speech.
+
+        A set of recordings from one person, microphone or room is heard as a box that has settled
+        on them, whatever their order. A recording that cannot be read or holds no speech is left
+        out here and reported when it is classified. Does nothing (returns 0) for a card whose
+        front-end has no ``listener`` normalisation.
+        """
+        fe = self.card.frontend
+        if not fe.listener:
+            return 0
+        spectra = []
+        for path in paths:
+            try:
+                spectra.append(speech_features(self._read(path), fe)[0].mean(axis=0))
+            except EmotuneError:
+                continue
+        self.voice = fe.voice()
+        self.voice.hear_all(spectra)
+        self.listening = False
+        return len(spectra)
 
     @property
     def sample_rate(self) -> int:
@@ -108,7 +135,7 @@ class Recognizer:
         t1 = time.perf_counter()
         scores = self.model.scores(utterance.windows)
         t2 = time.perf_counter()
-        if self.voice is not None:
+        if self.listening and self.voice is not None:
             self.voice.hear(utterance.spectrum)
         best = int(np.argmax(scores))
         return Prediction(
@@ -126,8 +153,11 @@ class Recognizer:
         Only its first :data:`MAX_FILE_SECONDS` are read (an utterance is a few seconds; the model
         looks at most at ``max_windows`` windows of it), so memory is bounded whatever the file's length.
         """
-        samples = audio.load(path, self.sample_rate, max_seconds=MAX_FILE_SECONDS)
+        samples = self._read(path)
         if len(samples) >= MAX_FILE_SECONDS * self.sample_rate:
             log.warning("%s is longer than %gs: only its first %gs were classified", path, MAX_FILE_SECONDS,
                         MAX_FILE_SECONDS)
         return self.classify(samples)
+
+    def _read(self, path: str | Path) -> np.ndarray:
+        return audio.load(path, self.sample_rate, max_seconds=MAX_FILE_SECONDS)

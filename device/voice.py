@@ -53,6 +53,15 @@ class Voice:
         self.heard = min(self.heard + 1, self.horizon)
         self.mean = spectrum.copy() if self.mean is None else self.mean + (spectrum - self.mean) / self.heard
 
+    def hear_all(self, spectra: list[np.ndarray]) -> None:
+        """Take many utterances at once, in no order: their plain mean, weighed as ``len(spectra)``
+        utterances (at most ``horizon``). Nothing heard before counts any more."""
+        if not spectra:
+            self.forget()
+            return
+        self.mean = np.mean(np.asarray(spectra, dtype=np.float32), axis=0)
+        self.heard = min(len(spectra), self.horizon)
+
     def forget(self) -> None:
         """Back to the prior: as if nothing had been heard."""
         self.mean, self.heard = None, 0

@@ -84,3 +84,17 @@ def test_a_long_recording_is_classified_from_its_beginning_with_a_warning(tmp_pa
     assert first["emotion"] == alone["emotion"] and first["scores"] == alone["scores"]
     assert first["speech_seconds"] == alone["speech_seconds"] > 1.0
     assert "only its first 30s were classified" in out.stderr
+
+
+def scores_by_file(out: subprocess.CompletedProcess) -> dict[str, dict]:
+    assert out.returncode == 0, out.stderr
+    return {line["file"]: line["scores"] for line in map(json.loads, out.stdout.splitlines())}
+
+
+def test_the_files_are_heard_as_one_listener_in_any_order_and_each_alone_with_each():
+    files = list(map(str, SAMPLES))
+    forward, backward = scores_by_file(classify("--json", *files)), scores_by_file(classify("--json", *files[::-1]))
+    assert forward == backward  # the set's voice, not the order, is what each file is heard against
+    each = scores_by_file(classify("--json", "--each", *files))
+    assert each[files[0]] == scores_by_file(classify("--json", "--each", files[0]))[files[0]]  # alone is alone
+    assert all(each[f] != forward[f] for f in files)  # and differs from being heard with the others

@@ -125,6 +125,48 @@ def test_a_listening_recognizer_hears_relative_to_its_voice_and_learns_it(listen
     assert settled != first[0]
 
 
+def test_a_set_is_heard_as_one_listener_in_any_order():
+    v, w = Voice(np.zeros(3), horizon=4), Voice(np.zeros(3), horizon=4)
+    spectra = [np.array([1.0, 0.0, 0.0]), np.array([0.0, 3.0, 0.0]), np.array([2.0, 0.0, 6.0])]
+    v.hear_all(spectra)
+    w.hear_all(spectra[::-1])
+    np.testing.assert_allclose(v.mean, [1.0, 1.0, 2.0])
+    assert v.heard == 3 and np.array_equal(v.mean, w.mean)
+    v.hear_all(spectra * 2)
+    assert v.heard == v.horizon  # weighed as many presses as the box would count, no more
+    v.hear_all([])
+    assert v.mean is None and v.heard == 0
+
+
+def test_a_settled_recognizer_hears_every_file_relative_to_the_sets_voice(listener_card, tmp_path):
+    clips = sorted(SAMPLES.glob("*.flac"))
+    silent = tmp_path / "silent.wav"
+    import soundfile
+
+    soundfile.write(silent, silence(1.0), RATE)
+    recognizer = Recognizer(listener_card)
+    assert recognizer.settle([*clips, silent, tmp_path / "gone.flac"]) == len(clips)  # the others left out
+    expected = LISTENER.voice()
+    expected.hear_all([extract(audio.load(p), LISTENER).spectrum for p in clips])
+    for path in clips:
+        windows = extract(audio.load(path), LISTENER, expected).windows
+        scores = recognizer.classify_file(path).scores
+        np.testing.assert_array_equal(list(scores.values()), recognizer.model.scores(windows))
+    assert recognizer.voice.heard == len(clips)  # fixed: classifying does not move it
+
+
+def test_settling_does_nothing_for_a_card_without_listener_normalisation(tmp_path):
+    card = load()
+    (tmp_path / card.model_file).write_bytes(card.model_path.read_bytes())
+    path = tmp_path / "utterance.json"
+    replace(card, frontend=replace(card.frontend, normalisation="utterance", voice_prior=())).save(path)
+    recognizer = Recognizer(path)
+    clip = sorted(SAMPLES.glob("*.flac"))[0]
+    before = recognizer.classify_file(clip).scores
+    assert recognizer.settle(SAMPLES.glob("*.flac")) == 0 and recognizer.voice is None
+    assert recognizer.classify_file(clip).scores == before
+
+
 def examples_of_two_speakers():
     """Clean and augmented (louder by 1) examples of four clips, two per speaker, constant spectra."""
     from training.dataset import Examples

@@ -1,0 +1,114 @@
+"""Benchmark of ``python -m device classify`` on a set of recordings, as someone evaluating it runs it.
+
+A set is every held-out recording of one corpus (one studio, microphone and cast): for each
+leave-one-corpus-out model the corpus it never heard, for the ``speakers`` fold's model the
+speakers it held out, corpus by corpus. Each set is classified three ways, through the device's
+:class:`~device.recognizer.Recognizer` exactly as ``classify`` does:
+
+- **each file alone** (``classify --each``): a box's first press, the card's ``clean_first``;
+- **as one set** (``classify``, the default): every file relative to the voice of the whole set
+  (:meth:`Recognizer.settle`), in any order;
+- **per speaker**: one ``classify`` per speaker's files, as a box that has settled on that person.
+
+UA is over the classes each corpus has (argmax among them), as on the card.
+
+    .venv/bin/python bench/sets.py          # prints the rows, updates README.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import results  # noqa: E402
+from bench.calibrate import DATA, folds  # noqa: E402
+from device.errors import EmotuneError  # noqa: E402
+from device.recognizer import Recognizer  # noqa: E402
+
+COMMAND = ".venv/bin/python bench/sets.py"
+WAYS = ("each file alone", "as one set", "per speaker")
+
+
+def answers(card_path: Path, paths: list[Path], settle_on: list[list[Path]] | None) -> dict[Path, dict | None]:
+    """Return every path's scores (None: no speech), hearing each group of ``settle_on`` as one
+    listener's (None: every file alone)."""
+    out: dict[Path, dict | None] = {}
+    for group in settle_on or [paths]:
+        recognizer = Recognizer(card_path)
+        if settle_on is not None:
+            recognizer.settle(group)
+        for path in group:
+            try:
+                out[path] = recognizer.classify_file(path).scores
+            except EmotuneError:
+                out[path] = None
+    return out
+
+
+def corpus_ua(truth: list[str], scores: list[dict | None]) -> float:
+    """UA over the classes present in ``truth``, each answer the best of those classes (none: wrong;
+    a tie goes to the class the card names first, as on the device)."""
+    classes = [label for label in next(s for s in scores if s is not None) if label in set(truth)]
+    said = [None if s is None else max(classes, key=s.get) for s in scores]
+    return float(np.mean([np.mean([p == c for t, p in zip(truth, said, strict=True) if t == c]) for c in classes]))
+
+
+def measure() -> dict[str, dict[str, dict[str, float]]]:
+    """Return ``{fold: {corpus: {way: UA}}}``."""
+    from training import corpora  # the corpus loaders: workstation code, like the rest of bench/
+
+    found: dict = defaultdict(dict)
+    for name, (card_path, speakers) in folds().items():
+        for corpus in sorted({s.partition(":")[0] for s in speakers}):
+            clips = [c for c in corpora.load(corpus, DATA / corpus) if c.speaker in speakers]
+            paths = [c.path for c in clips]
+            by_speaker: dict[str, list[Path]] = defaultdict(list)
+            for c in clips:
+                by_speaker[c.speaker].append(c.path)
+            truth = [c.label for c in clips]
+            row = {}
+            for way, settle_on in zip(WAYS, (None, [paths], list(by_speaker.values())), strict=True):
+                scores = answers(card_path, paths, settle_on)
+                row[way] = corpus_ua(truth, [scores[p] for p in paths])
+            found[name][corpus] = row
+            print(f"{name} on {corpus} ({len(clips)} clips): "
+                  + ", ".join(f"{way} {v:.3f}" for way, v in row.items()), file=sys.stderr, flush=True)
+    return found
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--no-readme", action="store_true", help="print only; leave README.md alone")
+    args = p.parse_args()
+    if not DATA.is_dir():
+        raise SystemExit(f"bench: no corpora at {DATA}")
+    found = measure()
+    rows = []
+    loco = {corpus: row for name, by_corpus in found.items() if name.startswith("loco-")
+            for corpus, row in by_corpus.items()}
+    speakers = next((by_corpus for name, by_corpus in found.items() if not name.startswith("loco-")), {})
+    for group, table in (("leave-one-corpus-out", loco), ("held-out speakers", speakers)):
+        if not table:
+            continue
+        corpora_named = " / ".join(table)
+        for way in WAYS:
+            values = [row[way] for row in table.values()]
+            figure = f"{np.mean(values):.3f} ({' / '.join(f'{v:.3f}' for v in values)})"
+            print(f"classify, {group}, {way}: mean ({corpora_named}) {figure}")
+            rows.append(results.row(f"classify a set of recordings, {group}, {way}: int8 UA mean "
+                                    f"({corpora_named})", figure,
+                                    "≥ each file alone" if way == "as one set" else "(reference)", COMMAND))
+    if not args.no_readme:
+        results.update(rows)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
