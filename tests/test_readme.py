@@ -38,3 +38,14 @@ def test_the_parts_name_every_module_of_device_and_training_and_no_other():
                if path.name != "__init__.py"}
     assert modules <= listed, sorted(modules - listed)
     assert not {name for name in listed if "/" not in name} - modules - {"demo.py", "servers.py"}
+
+
+def test_the_results_table_says_what_the_checked_in_validation_report_says():
+    import json
+
+    from bench.validation import REPORT, rows
+
+    expected = rows(json.loads(REPORT.read_text()))
+    assert len(expected) >= 10
+    missing = [row for row in expected if row not in README.splitlines()]
+    assert not missing, "run .venv/bin/python bench/validation.py: " + "; ".join(missing)
