@@ -95,8 +95,9 @@ class Recognizer:
         """The listener's voice this recognizer keeps (None: it keeps none)."""
 
     def settle(self, paths: Iterable[str | Path]) -> int:
-        """Hear the recordings at ``paths`` as one listener's and keep that voice, fixed, for every
-        recording classified from now on; return how many of them held speech.
+        """Hear the recordings at ``paths`` as one listener's and keep that voice for every recording
+        classified from now on (fixed, unless this recognizer is ``listening``); return how many of
+        them held speech.
 
         A set of recordings from one person, microphone or room is heard as a box that has settled
         on them, whatever their order. A recording that cannot be read or holds no speech is left
@@ -114,7 +115,6 @@ class Recognizer:
                 continue
         self.voice = fe.voice()
         self.voice.hear_all(spectra)
-        self.listening = False
         return len(spectra)
 
     @property
