@@ -8,7 +8,7 @@ with the true emotion as corrections (the ``feel`` command), and UA (unweighted 
 the classes the person has) is measured on the rest, before and after calibration, as the device
 decides: argmax over all eight labels. Each person is shuffled ``--repeats`` times. A model
 whose front-end hears speech relative to the listener's voice hears each person as a box that has
-settled on theirs (it heard all their clips once before).
+settled on theirs (its voice is the mean of all their clips, as `classify` hears a set: no order).
 
     .venv/bin/python bench/calibrate.py        # prints the rows, draws bench/figures/calibrate.png, updates README.md
 
@@ -66,9 +66,8 @@ def fold_scores(name: str, card_path: Path, speakers: set[str]) -> dict:
         clips = [c for c in corpora.load(corpus, DATA / corpus) if c.speaker in speakers]
         for speaker in sorted({c.speaker for c in clips}):
             mine = [c for c in clips if c.speaker == speaker]
-            recognizer = Recognizer(card_path, listening=True)
-            if recognizer.voice is not None:  # the box has heard this person before
-                _classify_all(recognizer, mine)
+            recognizer = Recognizer(card_path)
+            recognizer.settle(c.path for c in mine)  # the box has heard this person before, in no order
             rows += [(c.speaker, c.label, [p.scores[label] for label in model.labels])
                      for c, p in _classify_all(recognizer, mine)]
     data = {"speaker": np.array([r[0] for r in rows]), "label": np.array([r[1] for r in rows]),

@@ -143,7 +143,7 @@ def device_windows(samples: list[np.ndarray], fe: FrontEnd,
 
     With ``listener`` normalisation and ``speakers`` given, each recording is heard relative to
     its speaker's settled :class:`~device.voice.Voice` (one that has heard every recording of that
-    speaker here, in order); without ``speakers``, to a fresh one (a box's first press).
+    speaker here, in no order); without ``speakers``, to a fresh one (a box's first press).
     """
     voices = settled_voices(samples, fe, speakers) if fe.listener and speakers is not None else {}
     out = []
@@ -156,13 +156,18 @@ def device_windows(samples: list[np.ndarray], fe: FrontEnd,
 
 
 def settled_voices(samples: list[np.ndarray], fe: FrontEnd, speakers: list[str]) -> dict[str, Voice]:
-    """Return each speaker's :class:`~device.voice.Voice` after hearing all their recordings, in order."""
-    voices = {who: fe.voice() for who in speakers}
+    """Return each speaker's :class:`~device.voice.Voice` after hearing all their recordings at once
+    (:meth:`~device.voice.Voice.hear_all`: the corpora list a speaker's clips emotion by emotion, and a
+    running mean heard in that order would lean to the last emotions)."""
+    spectra: dict[str, list[np.ndarray]] = {who: [] for who in speakers}
     for x, who in zip(samples, speakers, strict=True):
         try:
-            voices[who].hear(extract(x, fe).spectrum)
+            spectra[who].append(extract(x, fe).spectrum)
         except NoSpeech:
             pass
+    voices = {who: fe.voice() for who in spectra}
+    for who, heard in spectra.items():
+        voices[who].hear_all(heard)
     return voices
 
 

@@ -57,6 +57,7 @@ def score(model, int8: EmotionModel, fe: FrontEnd, clips: list[Clip], audio: lis
     condition hear each speaker as a box that has settled on their voice (in that condition), and
     ``clean_first`` as a box hearing them for the first time.
     """
+    fe = FrontEnd.from_dict(fe.to_dict())  # as the card stores it and the device reads it (the prior to 5 decimals)
     truth = np.array([LABELS.index(c.label) for c in clips], dtype=np.int32)
     speakers = [c.speaker for c in clips]
     conditions = {
