@@ -17,7 +17,6 @@ The scores are computed once per validation model (cached in ``bench/out/``).
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import zlib
@@ -159,13 +158,12 @@ def plot(found: dict, path: Path) -> None:
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = results.parser(__doc__)
     p.add_argument("--repeats", type=int, default=20,
                    help="shuffles per person (5 left each person's figure about 2 points noisy)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--prior", type=float, default=CalibrationSettings.prior)
     p.add_argument("--max-bias", type=float, default=CalibrationSettings.max_bias)
-    p.add_argument("--no-readme", action="store_true", help="print only; leave README.md alone")
     args = p.parse_args()
     if not DATA.is_dir():
         raise SystemExit(f"bench: no corpora at {DATA}")

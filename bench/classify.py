@@ -17,7 +17,6 @@ reads only its first 30 s).
 
 from __future__ import annotations
 
-import argparse
 import json
 import resource
 import statistics
@@ -117,9 +116,8 @@ def card_rows(model: card.ModelCard) -> list[str]:
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = results.parser(__doc__)
     p.add_argument("--data", type=Path, default=RAVDESS, help="RAVDESS 16 kHz FLAC tree")
-    p.add_argument("--no-readme", action="store_true", help="print only; leave README.md alone")
     args = p.parse_args()
     model = card.load()
     files = heldout_files(model, args.data) or sorted((ROOT / "samples").glob("*.flac"))

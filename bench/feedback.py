@@ -14,7 +14,6 @@ Reported: the skip rate per block of 20 presses, averaged over ``--listeners`` l
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -73,11 +72,10 @@ def plot(blocks: np.ndarray, path: Path) -> None:
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = results.parser(__doc__)
     p.add_argument("--listeners", type=int, default=50)
     p.add_argument("--skip-liked", type=float, default=0.1)
     p.add_argument("--skip-other", type=float, default=0.7)
-    p.add_argument("--no-readme", action="store_true", help="print only; leave README.md alone")
     args = p.parse_args()
     runs = np.stack([listener_run(seed, args.skip_liked, args.skip_other) for seed in range(args.listeners)])
     blocks = runs.reshape(len(runs), -1, BLOCK).mean(axis=(0, 2))

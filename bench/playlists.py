@@ -19,7 +19,6 @@ Then the same on a library of ``--big`` tracks (default 1,000) made of hard link
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
 import resource
@@ -148,11 +147,10 @@ def model_rows(path: Path = ROOT / "models" / "emotune-music.json") -> list[str]
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = results.parser(__doc__)
     p.add_argument("--tracks", type=int, default=120, help="distinct generated tracks (default %(default)s)")
     p.add_argument("--big", type=int, default=1000, help="tracks of the linked library; 0 skips it")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
-    p.add_argument("--no-readme", action="store_true", help="print only; leave README.md alone")
     p.add_argument("--model-only", action="store_true", help="only the music mood model's rows (no timing)")
     args = p.parse_args()
     if args.model_only:

@@ -6,12 +6,20 @@ replaced, a new one is added at the end of the table. Everything else in the REA
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 HEADER = "| what | figure | target | command |"
+
+
+def parser(doc: str) -> argparse.ArgumentParser:
+    """Return a benchmark's argument parser: its docstring's first line, and ``--no-readme``."""
+    p = argparse.ArgumentParser(description=doc.splitlines()[0])
+    p.add_argument("--no-readme", action="store_true", help="print only; leave README.md alone")
+    return p
 
 
 def row(what: str, figure: str, target: str, command: str) -> str:

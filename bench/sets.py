@@ -17,7 +17,6 @@ UA is over the classes each corpus has (argmax among them), as on the card.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -36,28 +35,32 @@ COMMAND = ".venv/bin/python bench/sets.py"
 WAYS = ("each file alone", "as one set", "per speaker")
 
 
-def answers(card_path: Path, paths: list[Path], settle_on: list[list[Path]] | None) -> dict[Path, dict | None]:
-    """Return every path's scores (None: no speech), hearing each group of ``settle_on`` as one
-    listener's (None: every file alone)."""
-    out: dict[Path, dict | None] = {}
+def answers(card_path: Path, paths: list[Path], settle_on: list[list[Path]] | None) -> dict[Path, np.ndarray | None]:
+    """Return every path's scores in the card's label order (None: no speech), hearing each group of
+    ``settle_on`` as one listener's (None: every file alone)."""
+    recognizer = Recognizer(card_path)
+    out: dict[Path, np.ndarray | None] = {}
     for group in settle_on or [paths]:
-        recognizer = Recognizer(card_path)
         if settle_on is not None:
             recognizer.settle(group)
         for path in group:
             try:
-                out[path] = recognizer.classify_file(path).scores
+                out[path] = np.array(list(recognizer.classify_file(path).scores.values()))
             except EmotuneError:
                 out[path] = None
     return out
 
 
-def corpus_ua(truth: list[str], scores: list[dict | None]) -> float:
-    """UA over the classes present in ``truth``, each answer the best of those classes (none: wrong;
-    a tie goes to the class the card names first, as on the device)."""
-    classes = [label for label in next(s for s in scores if s is not None) if label in set(truth)]
-    said = [None if s is None else max(classes, key=s.get) for s in scores]
-    return float(np.mean([np.mean([p == c for t, p in zip(truth, said, strict=True) if t == c]) for c in classes]))
+def corpus_ua(truth: list[str], scores: list[np.ndarray | None]) -> float:
+    """UA over the classes present in ``truth``, each answer the best of those classes as the card's
+    figures decide it (:func:`training.evaluate.predict`; no speech counts as wrong), unrounded."""
+    from training import evaluate
+    from training.corpora import LABELS
+
+    labels = np.array([LABELS.index(t) for t in truth])
+    classes = sorted(set(labels))
+    predicted = evaluate.predict(lambda s: s, scores, classes)
+    return float(np.mean([np.mean(predicted[labels == c] == c) for c in classes]))
 
 
 def measure() -> dict[str, dict[str, dict[str, float]]]:
@@ -84,8 +87,7 @@ def measure() -> dict[str, dict[str, dict[str, float]]]:
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--no-readme", action="store_true", help="print only; leave README.md alone")
+    p = results.parser(__doc__)
     args = p.parse_args()
     if not DATA.is_dir():
         raise SystemExit(f"bench: no corpora at {DATA}")

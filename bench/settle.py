@@ -14,7 +14,6 @@ shipped ``prior_weight`` (5: the listener's mean counts heard / (heard + 5)) and
 
 from __future__ import annotations
 
-import argparse
 import sys
 import zlib
 from collections import defaultdict
@@ -112,10 +111,9 @@ def plot(found: dict, path: Path) -> None:
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = results.parser(__doc__)
     p.add_argument("--repeats", type=int, default=20, help="shuffles per person (the first presses are few clips)")
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--no-readme", action="store_true", help="print only; leave README.md alone")
     args = p.parse_args()
     if not DATA.is_dir():
         raise SystemExit(f"bench: no corpora at {DATA}")

@@ -9,7 +9,6 @@ This writes them as rows, so the README says what the checked-in report says (a 
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -58,8 +57,7 @@ def rows(report: dict) -> list[str]:
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--no-readme", action="store_true", help="print only; leave README.md alone")
+    p = results.parser(__doc__)
     args = p.parse_args()
     found = rows(json.loads(REPORT.read_text(encoding="utf-8")))
     print("\n".join(found))
