@@ -29,7 +29,7 @@ from bench.calibrate import DATA, FIGURES, folds, ua  # noqa: E402
 from device import audio  # noqa: E402
 from device import card as cards  # noqa: E402
 from device.errors import NoSpeech  # noqa: E402
-from device.features import relative, speech_features, windows  # noqa: E402
+from device.features import relative, spectrum, speech_features, windows  # noqa: E402
 from device.model import EmotionModel  # noqa: E402
 from device.voice import Voice  # noqa: E402
 
@@ -70,9 +70,9 @@ def presses(model: EmotionModel, raw: list[np.ndarray], order: np.ndarray, weigh
     voice = Voice(np.asarray(fe.voice_prior), prior_weight=weight)
     answers = []
     for i in order:
-        spectrum = raw[i].mean(axis=0)
-        answers.append(int(np.argmax(model.scores(windows(relative(raw[i], voice.reference(spectrum)), fe)))))
-        voice.hear(spectrum)
+        heard = spectrum(raw[i])
+        answers.append(int(np.argmax(model.scores(windows(relative(raw[i], voice.reference(heard)), fe)))))
+        voice.hear(heard)
     return answers
 
 

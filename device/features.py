@@ -150,6 +150,11 @@ def speech_features(samples: np.ndarray, fe: FrontEnd) -> tuple[np.ndarray, Segm
     return (feats if fe.listener else normalise(feats)), segment
 
 
+def spectrum(feats: np.ndarray) -> np.ndarray:
+    """Return the mean log-mel spectrum of a recording's speech frames: what a :class:`Voice` hears."""
+    return feats.mean(axis=0)
+
+
 def relative(feats: np.ndarray, reference: np.ndarray) -> np.ndarray:
     """Return log-mel ``feats`` relative to a reference spectrum (the ``listener`` normalisation)."""
     return (feats - reference).astype(np.float32)
@@ -162,7 +167,7 @@ def extract(samples: np.ndarray, fe: FrontEnd, voice: Voice | None = None) -> Ut
     that has heard nothing yet); ``voice`` itself is left as it was (see :meth:`Voice.hear`).
     """
     feats, segment = speech_features(samples, fe)
-    spectrum = feats.mean(axis=0)
+    heard = spectrum(feats)
     if fe.listener:
-        feats = relative(feats, (voice or fe.voice()).reference(spectrum))
-    return Utterance(windows(feats, fe), segment, spectrum)
+        feats = relative(feats, (voice or fe.voice()).reference(heard))
+    return Utterance(windows(feats, fe), segment, heard)

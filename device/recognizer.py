@@ -14,7 +14,7 @@ import numpy as np
 from . import audio, circumplex
 from . import card as cards
 from .errors import EmotuneError
-from .features import extract, speech_features
+from .features import extract, spectrum, speech_features
 from .model import EmotionModel
 from .voice import Voice
 
@@ -110,7 +110,7 @@ class Recognizer:
         spectra = []
         for path in paths:
             try:
-                spectra.append(speech_features(self._read(path), fe)[0].mean(axis=0))
+                spectra.append(spectrum(speech_features(self._read(path), fe)[0]))
             except EmotuneError:
                 continue
         self.voice = fe.voice()
