@@ -1,5 +1,9 @@
 """Train a tiny model end to end, on a handful of real RAVDESS files laid out as downloaded."""
 
+import argparse
+import json
+import shlex
+
 import numpy as np
 import pytest
 import soundfile
@@ -9,8 +13,19 @@ from device.card import load
 from device.model import EmotionModel
 from device.recognizer import Recognizer
 from tests.paths import NO_RAVDESS, RAVDESS
+from training import train
 from training.__main__ import main
 from training.corpora import LABELS
+
+
+def test_the_shipped_card_is_validated_with_the_recipe_it_was_trained_with():
+    """The card's figures come from folds trained exactly as the shipped model was: only the speakers differ."""
+    card = load()
+    sub = argparse.ArgumentParser().add_subparsers()
+    train.add_parser(sub)
+    shipped = sub.choices["ser"].parse_args(shlex.split(card.training["command"])[4:])  # after "python -m training ser"
+    recipe = card.metrics["validation"]["recipe"]
+    assert json.loads(json.dumps({k: getattr(shipped, k) for k in recipe})) == recipe
 
 
 @pytest.fixture(scope="module")
