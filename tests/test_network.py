@@ -19,10 +19,10 @@ def test_batches_cover_every_example_once_per_epoch_with_balancing_weights():
     data = examples()
     fe = FrontEnd(frames=40, nfilt=8)
     batches = list(Batches(data, fe, size=5, seed=1).epoch())
-    assert [len(x) for x, _, _ in batches] == [5, 5, 2]
-    y = np.concatenate([y for _, y, _ in batches])
+    assert [len(x) for x, *_ in batches] == [5, 5, 2]
+    y = np.concatenate([y for _, y, *_ in batches])
     assert sorted(y.argmax(axis=1)) == sorted(data.labels) and np.all(y.max(axis=1) == 1.0)
-    w = np.concatenate([w for _, _, w in batches])  # 12 examples over 8 classes: 2, 2, 2, 2, 1, 1, 1, 1
+    w = np.concatenate([w for _, _, w, _ in batches])  # 12 examples over 8 classes: 2, 2, 2, 2, 1, 1, 1, 1
     assert np.allclose(sorted(set(np.round(w, 4))), [0.75, 1.5])
 
 
@@ -51,7 +51,7 @@ def test_taking_clips_keeps_their_examples():
 def test_mixup_blends_pairs_of_examples_labels_and_weights_alike():
     data = examples(n=len(LABELS))  # one example per class: a soft label names both partners
     fe = FrontEnd(frames=40, nfilt=8)
-    x, y, w = next(Batches(data, fe, size=len(LABELS), seed=3).epoch())
+    x, y, w, _ = next(Batches(data, fe, size=len(LABELS), seed=3).epoch())
     w = w * np.arange(1, len(w) + 1, dtype=np.float32)  # distinct weights, to see them blended too
     mx, my, mw = Batches(data, fe, size=len(LABELS), seed=3, mixup=0.4).mix(x, y, w)
     assert np.allclose(my.sum(axis=1), 1.0) and (my.max(axis=1) < 1.0).any()
@@ -75,3 +75,45 @@ def test_an_ensemble_averages_its_members_logits():
     expected = np.mean([m(x, training=False).numpy() for m in members], axis=0)
     assert np.allclose(model(x, training=False).numpy(), expected, atol=1e-5)
     assert model.count_params() == sum(m.count_params() for m in members)
+
+
+def test_batches_name_each_examples_corpus_for_the_adversary():
+    groups = np.array([0, 1, 2] * 4, dtype=np.int32)
+    data = examples(groups=groups)
+    batches = Batches(data, FrontEnd(frames=40, nfilt=8), size=12, seed=1)
+    assert batches.corpora == 3
+    _, y, _, corpus = next(batches.epoch())
+    assert corpus.shape == (12, 3) and np.all(corpus.sum(axis=1) == 1.0)
+    # each row's corpus is the corpus of the example whose label it carries
+    drawn = [int(np.flatnonzero((data.labels == a.argmax()) & (groups == b.argmax()))[0])
+             for a, b in zip(y, corpus, strict=True)]
+    assert sorted(drawn) == list(range(12))
+
+
+def test_gradient_reversal_passes_values_and_turns_gradients_back():
+    import tensorflow as tf
+
+    from training.network import GradientReversal
+
+    x = tf.constant([[1.0, -2.0, 3.0]])
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = GradientReversal(0.3)(x)
+        loss = tf.reduce_sum(y * tf.constant([[1.0, 2.0, 3.0]]))
+    assert np.allclose(y.numpy(), x.numpy())
+    assert np.allclose(tape.gradient(loss, x).numpy(), [[-0.3, -0.6, -0.9]])
+
+
+def test_the_adversarial_trainer_shares_the_shipped_network_and_adds_only_a_corpus_head():
+    from training.network import adversarial, ds_cnn
+
+    model = ds_cnn(40, 8, len(LABELS), width=0.1)
+    trainer = adversarial(model, corpora=4, scale=0.5)
+    x = np.random.default_rng(0).standard_normal((3, 40, 8)).astype(np.float32)
+    logits, corpus = trainer(x, training=False)
+    assert np.allclose(logits.numpy(), model(x, training=False).numpy(), atol=1e-6)
+    assert corpus.shape == (3, 4)
+    shipped = {id(w) for w in model.weights}
+    extra = [w for w in trainer.weights if id(w) not in shipped]
+    assert shipped <= {id(w) for w in trainer.weights}
+    assert {w.path.split("/")[0] for w in extra} == {"corpus_hidden", "corpus"}

@@ -42,7 +42,7 @@ def ds_cnn(frames: int, bands: int, classes: int, width: float = 1.0, dropout: f
     x = _unit(x, layers.Conv1D, w(128), 2)
     for filters, stride in BLOCKS:
         x = _unit(x, layers.SeparableConv1D, w(filters), stride)
-    x = layers.Concatenate()([layers.GlobalAveragePooling1D()(x), layers.GlobalMaxPooling1D()(x)])
+    x = layers.Concatenate(name="pooled")([layers.GlobalAveragePooling1D()(x), layers.GlobalMaxPooling1D()(x)])
     x = layers.Dropout(dropout)(x)
     outputs = layers.Dense(classes, name="logits")(x)
     return keras.Model(inputs, outputs, name=name)
@@ -53,3 +53,38 @@ def ensemble(members: list[keras.Model]) -> keras.Model:
     inputs = keras.Input(members[0].inputs[0].shape[1:], name="logmel")
     outputs = layers.Average(name="logits")([member(inputs) for member in members])
     return keras.Model(inputs, outputs, name="emotune_ensemble")
+
+
+class GradientReversal(layers.Layer):
+    """The identity going forward; going back, the gradient times ``-scale``.
+
+    Put between a network's features and a head that tells the corpora apart, it makes the head
+    learn to tell them apart while the features beneath learn to hide which corpus spoke
+    (domain-adversarial training, Ganin et al. 2016). It exists only in training.
+    """
+
+    def __init__(self, scale: float = 1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.scale = scale
+
+    def call(self, x):
+        import tensorflow as tf
+
+        @tf.custom_gradient
+        def reverse(x):
+            return tf.identity(x), lambda dy: -self.scale * dy
+
+        return reverse(x)
+
+
+def adversarial(model: keras.Model, corpora: int, scale: float) -> keras.Model:
+    """Return a training model with ``model``'s logits and a corpus classifier behind a gradient reversal.
+
+    The two share every layer up to the pooled features, so training this trains ``model``, which
+    is what ships (the corpus head is left behind).
+    """
+    pooled = model.get_layer("pooled").output
+    x = GradientReversal(scale, name="reverse")(pooled)
+    x = layers.Dense(64, activation="relu", name="corpus_hidden")(x)
+    corpus = layers.Dense(corpora, name="corpus")(x)
+    return keras.Model(model.inputs, [model.outputs[0], corpus], name=f"{model.name}_adversarial")

@@ -61,6 +61,9 @@ def add_recipe(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
                    help="range of the speed (and pitch) change of the augmented copies (default 0.92,1.08)")
     p.add_argument("--band-norm", action=argparse.BooleanOptionalAction, default=False,
                    help="subtract each mel band's mean over the window inside the model (channel invariance)")
+    p.add_argument("--adversary", type=float, default=0.0, metavar="SCALE",
+                   help="train a corpus classifier on the pooled features through a gradient reversal of this "
+                        "scale, so the features learn to hide which corpus spoke (0: off)")
     p.add_argument("--normalisation", choices=NORMALISATIONS, default="listener",
                    help="utterance: each utterance to zero mean and unit variance; listener: each frame "
                         "relative to the listener's mean spectrum, which the box learns as it hears them")
@@ -128,6 +131,11 @@ class Batches:
         self.weights = np.divide(1.0, np.count_nonzero(mass) * mass, out=np.zeros_like(mass),
                                  where=mass > 0).astype(np.float32)
 
+    @property
+    def corpora(self) -> int:
+        """How many corpus indices the examples use (the width of the corpus labels)."""
+        return int(self.data.groups.max()) + 1
+
     def __len__(self) -> int:
         return math.ceil(len(self.data) / self.size)
 
@@ -137,7 +145,7 @@ class Batches:
         return self.rng.permutation(n) if self.balance >= 1 else self.rng.choice(n, size=n, p=self.p)
 
     def epoch(self):
-        """Yield (windows, soft labels, weights) batches over one epoch's draw of the data."""
+        """Yield (windows, soft labels, weights, soft corpus labels) batches over one epoch's draw of the data."""
         order = self.order()
         for i in range(len(self)):
             idx = order[i * self.size : (i + 1) * self.size]
@@ -146,7 +154,8 @@ class Batches:
                 feats = [f - r for f, r in zip(feats, self.references.draw(idx, self.rng), strict=True)]
             x = np.stack([spec_augment(random_window(f, self.fe.frames, self.rng), self.rng) for f in feats])
             y = np.eye(len(LABELS), dtype=np.float32)[self.data.labels[idx]]
-            yield self.mix(x, y, self.weights[self.data.labels[idx]])
+            corpus = np.eye(self.corpora, dtype=np.float32)[self.data.groups[idx]]
+            yield self.mix(x, y, self.weights[self.data.labels[idx]], corpus)
 
     def mix(self, *arrays: np.ndarray) -> tuple[np.ndarray, ...]:
         """Return ``arrays`` with each example blended with another of the batch (mixup), or as they are."""
@@ -171,7 +180,7 @@ def fit_member(data: Examples, fe: FrontEnd, args, seed: int, name: str, referen
     """
     import keras
 
-    from .network import ds_cnn
+    from .network import adversarial, ds_cnn
 
     keras.utils.set_random_seed(seed)
     model = ds_cnn(fe.frames, fe.nfilt, len(LABELS), width=args.width, band_norm=args.band_norm,
@@ -180,19 +189,26 @@ def fit_member(data: Examples, fe: FrontEnd, args, seed: int, name: str, referen
     steps = args.epochs * len(batches)
     schedule = keras.optimizers.schedules.CosineDecay(
         0.0, decay_steps=steps, warmup_target=3e-3, warmup_steps=max(1, steps // 20))
-    model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=1e-4),
-                  loss=keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.1),
-                  weighted_metrics=["accuracy"])
+    emotion = keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.1)
+    hide = args.adversary > 0 and len(np.unique(data.groups)) > 1  # one corpus has nothing to hide
+    trainer = adversarial(model, batches.corpora, args.adversary) if hide else model
+    trainer.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=1e-4),
+                    loss=[emotion, keras.losses.CategoricalCrossentropy(from_logits=True)][: len(trainer.outputs)],
+                    weighted_metrics={"logits": ["accuracy"]})
     log.info("%s: training %d parameters on %d examples for %d epochs", name, model.count_params(), len(data),
              args.epochs)
     started = time.time()
     for epoch in range(1, args.epochs + 1):
-        model.reset_metrics()
-        for x, y, w in batches.epoch():
-            loss, accuracy = model.train_on_batch(x, y, sample_weight=w)
+        trainer.reset_metrics()
+        for x, y, w, corpus in batches.epoch():
+            if trainer is model:
+                result = trainer.train_on_batch(x, y, sample_weight=w, return_dict=True)
+            else:
+                result = trainer.train_on_batch(x, [y, corpus], sample_weight=[w, np.ones_like(w)], return_dict=True)
         elapsed = time.time() - started
-        log.info("%s: epoch %d/%d  loss %.3f  accuracy %.3f  %.0f s, about %.0f s to go", name, epoch, args.epochs,
-                 loss, accuracy, elapsed, elapsed / epoch * (args.epochs - epoch))
+        log.info("%s: epoch %d/%d  %s  %.0f s, about %.0f s to go", name, epoch, args.epochs,
+                 "  ".join(f"{k} {float(v):.3f}" for k, v in result.items()), elapsed,
+                 elapsed / epoch * (args.epochs - epoch))
     return model
 
 
