@@ -199,15 +199,17 @@ def fit_member(data: Examples, fe: FrontEnd, args, seed: int, name: str, referen
              args.epochs)
     started = time.time()
     for epoch in range(1, args.epochs + 1):
-        trainer.reset_metrics()
+        totals: dict[str, float] = {}  # train_on_batch reports one batch: the line shows the epoch's mean
         for x, y, w, corpus in batches.epoch():
             if trainer is model:
                 result = trainer.train_on_batch(x, y, sample_weight=w, return_dict=True)
             else:
                 result = trainer.train_on_batch(x, [y, corpus], sample_weight=[w, np.ones_like(w)], return_dict=True)
+            for k, v in result.items():
+                totals[k] = totals.get(k, 0.0) + float(v) / len(batches)
         elapsed = time.time() - started
         log.info("%s: epoch %d/%d  %s  %.0f s, about %.0f s to go", name, epoch, args.epochs,
-                 "  ".join(f"{k} {float(v):.3f}" for k, v in result.items()), elapsed,
+                 "  ".join(f"{k} {v:.3f}" for k, v in totals.items()), elapsed,
                  elapsed / epoch * (args.epochs - epoch))
     return model
 
