@@ -201,10 +201,9 @@ def fit_member(data: Examples, fe: FrontEnd, args, seed: int, name: str, referen
     for epoch in range(1, args.epochs + 1):
         totals: dict[str, float] = {}  # train_on_batch reports one batch: the line shows the epoch's mean
         for x, y, w, corpus in batches.epoch():
-            if trainer is model:
-                result = trainer.train_on_batch(x, y, sample_weight=w, return_dict=True)
-            else:
-                result = trainer.train_on_batch(x, [y, corpus], sample_weight=[w, np.ones_like(w)], return_dict=True)
+            if trainer is not model:  # the corpus head learns from every example alike
+                y, w = [y, corpus], [w, np.ones_like(w)]
+            result = trainer.train_on_batch(x, y, sample_weight=w, return_dict=True)
             for k, v in result.items():
                 totals[k] = totals.get(k, 0.0) + float(v) / len(batches)
         elapsed = time.time() - started
