@@ -193,7 +193,7 @@ def fit_member(data: Examples, fe: FrontEnd, args, seed: int, name: str, referen
     hide = args.adversary > 0 and len(np.unique(data.groups)) > 1  # one corpus has nothing to hide
     trainer = adversarial(model, batches.corpora, args.adversary) if hide else model
     trainer.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=1e-4),
-                    loss=[emotion, keras.losses.CategoricalCrossentropy(from_logits=True)][: len(trainer.outputs)],
+                    loss=[emotion, keras.losses.CategoricalCrossentropy(from_logits=True)] if hide else emotion,
                     weighted_metrics={"logits": ["accuracy"]})
     log.info("%s: training %d parameters on %d examples for %d epochs", name, model.count_params(), len(data),
              args.epochs)
@@ -201,7 +201,7 @@ def fit_member(data: Examples, fe: FrontEnd, args, seed: int, name: str, referen
     for epoch in range(1, args.epochs + 1):
         totals: dict[str, float] = {}  # train_on_batch reports one batch: the line shows the epoch's mean
         for x, y, w, corpus in batches.epoch():
-            if trainer is not model:  # the corpus head learns from every example alike
+            if hide:  # the corpus head learns from every example alike
                 y, w = [y, corpus], [w, np.ones_like(w)]
             result = trainer.train_on_batch(x, y, sample_weight=w, return_dict=True)
             for k, v in result.items():
