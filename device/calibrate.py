@@ -40,12 +40,11 @@ def main(args) -> int:
         print(f"forgot everything in {path}: the shipped model and the map's order")
         return 0
     cal = learning.calibration
-    print(f"{len(cal.corrections)} correction(s) in {path}"
-          + ("" if cal.active else f"; the calibration acts from {cal.settings.min_corrections}"))
+    print(f"{len(cal.corrections)} correction(s) in {path}; the calibration is {cal.status()}")
     for emotion, n in sorted(cal.counts().items(), key=lambda kv: -kv[1]):
         print(f"  felt {emotion:<10} {n:>4}")
-    if cal.active:
-        print("label biases (added to the model's log-probabilities):")
+    if cal.ready:
+        print("label biases (added to the model's log-probabilities" + ("" if cal.active else " once it acts") + "):")
         print("  " + "  ".join(f"{label} {b:+.2f}" for label, b in zip(cal.labels, cal.bias, strict=True)))
     if learning.voice is not None:
         print(f"the listener's voice: {learning.voice.heard} utterance(s) heard"

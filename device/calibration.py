@@ -10,10 +10,14 @@ fit aims at recall of every emotion alike rather than at the emotions said most:
 
     calibrated = softmax(log(scores) + bias)
 
-It is bounded three ways, so that a few corrections cannot wreck the model: nothing changes before
-``min_corrections``; each bias stays within ``±max_bias``; and the prior weighs as much as
-``prior`` corrections, so a handful moves it only a little. The shipped model file is never
-touched; :meth:`Calibration.forget` returns to it. Applying costs a few microseconds.
+It is bounded four ways, so that a few corrections cannot wreck the model: nothing changes before
+``min_corrections``; each bias stays within ``±max_bias``; the prior weighs as much as ``prior``
+corrections, so a handful moves it only a little; and it acts only once it has *earned* it: each
+correction is judged by a fit that had not seen it (cross-validation over the corrections), and
+that must get at least ``margin`` more of them right than the shipped model does. A voice whose
+corrections disagree with each other is left to the shipped model. The shipped model file is never
+touched; :meth:`Calibration.forget` returns to it. Applying costs a few microseconds; the judging
+(ten fits, a few milliseconds) happens once after each correction.
 
 >>> cal = Calibration(("calm", "sad"), CalibrationSettings(min_corrections=2))
 >>> cal.apply({"calm": 0.6, "sad": 0.4})                # no corrections: the model as shipped
@@ -45,6 +49,11 @@ class CalibrationSettings:
     """Largest shift of one label's log-probability (3: up to 20 times the odds)."""
     prior: float = 1.0
     """How many corrections' worth the pull toward the shipped model weighs (chosen in ``bench/calibrate.py``)."""
+    margin: int = 1
+    """How many more corrections a fit that had not seen them must get right than the shipped model
+    before the calibration acts (chosen in ``bench/calibrate.py``)."""
+    folds: int = 10
+    """Cross-validation folds over the corrections for that judgement (fewer corrections: leave one out)."""
     keep: int = 200
     """The newest corrections kept (older ones are forgotten first)."""
 
@@ -61,11 +70,32 @@ class Calibration:
         self.settings = settings
         self.corrections: list[tuple[np.ndarray, int]] = []
         self.bias = np.zeros(len(self.labels))
+        self._evidence: int | None = None
+
+    @property
+    def ready(self) -> bool:
+        """Whether there are enough corrections for the calibration to be fit and judged."""
+        return len(self.corrections) >= self.settings.min_corrections
 
     @property
     def active(self) -> bool:
-        """Whether there are enough corrections for the calibration to act."""
-        return len(self.corrections) >= self.settings.min_corrections
+        """Whether the calibration acts: enough corrections, and it has earned it (:meth:`evidence`)."""
+        return self.ready and self.evidence() >= self.settings.margin
+
+    def status(self) -> str:
+        """Return a line for people: whether the calibration acts, and why (not)."""
+        s = self.settings
+        if not self.ready:
+            return f"not acting yet: it acts from {s.min_corrections} corrections"
+        judged = f"{self.evidence():+d} right against the shipped model, judged by fits that had not seen them"
+        return f"acting ({judged})" if self.active else f"not acting: {judged} (it acts from {s.margin:+d})"
+
+    def evidence(self) -> int:
+        """Return how many more corrections the calibration gets right than the shipped model, each
+        judged by a fit on the other folds of the corrections (it never saw the one it is judged on)."""
+        if self._evidence is None:
+            self._evidence = self._judge()
+        return self._evidence
 
     def apply(self, scores: Mapping[str, float]) -> dict[str, float]:
         """Return ``scores`` (label -> probability) calibrated; unchanged until :attr:`active`."""
@@ -82,12 +112,12 @@ class Calibration:
             raise ValueError(f"unknown emotion {emotion!r} (labels: {', '.join(self.labels)})")
         self.corrections.append((self._logs(scores), self.labels.index(emotion)))
         del self.corrections[: -self.settings.keep]
-        self.bias = self._fit()
+        self._refit()
 
     def forget(self) -> None:
         """Drop every correction: back to the shipped model."""
         self.corrections.clear()
-        self.bias = np.zeros(len(self.labels))
+        self._refit()
 
     def counts(self) -> dict[str, int]:
         """How many corrections said each label (for people: ``device history``, Home Assistant)."""
@@ -113,19 +143,33 @@ class Calibration:
                 raise ValueError(f"a correction is malformed: {str(item)[:80]}")
             cal.corrections.append((logs, cal.labels.index(item["emotion"])))
         del cal.corrections[: -settings.keep]
-        cal.bias = cal._fit()
+        cal._refit()
         return cal
 
     # ------------------------------------------------------------ fitting
     def _logs(self, scores: Mapping[str, float]) -> np.ndarray:
         return np.log(np.clip([float(scores[label]) for label in self.labels], FLOOR, 1.0))
 
-    def _fit(self, steps: int = 200) -> np.ndarray:
-        """Return the MAP biases: weighted softmax cross-entropy of the corrections plus the prior, by descent."""
-        if not self.active:
-            return np.zeros(len(self.labels))
-        x = np.stack([c[0] for c in self.corrections])
-        said = np.array([c[1] for c in self.corrections])
+    def _refit(self) -> None:
+        self.bias = self._fit(self.corrections) if self.ready else np.zeros(len(self.labels))
+        self._evidence = None
+
+    def _judge(self) -> int:
+        """Return (right with a cross-validated calibration) - (right with the shipped model) over the corrections."""
+        if not self.ready:
+            return 0
+        k = min(len(self.corrections), self.settings.folds)
+        wins = 0
+        for fold in range(k):
+            bias = self._fit([c for i, c in enumerate(self.corrections) if i % k != fold])
+            for x, said in self.corrections[fold::k]:
+                wins += int(np.argmax(x + bias) == said) - int(np.argmax(x) == said)
+        return wins
+
+    def _fit(self, corrections: list[tuple[np.ndarray, int]], steps: int = 200) -> np.ndarray:
+        """Return the MAP biases: weighted softmax cross-entropy of ``corrections`` plus the prior, by descent."""
+        x = np.stack([c[0] for c in corrections])
+        said = np.array([c[1] for c in corrections])
         y = np.eye(len(self.labels))[said]
         weight = 1.0 / np.bincount(said, minlength=len(self.labels))[said]
         weight /= weight.sum()  # each emotion corrected weighs the same in total

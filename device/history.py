@@ -86,7 +86,7 @@ def main(args) -> int:
     if learning:
         print()
         print(f"learnt: {learning['corrections']} correction(s)"
-              + ("" if learning["calibrating"] else " (the calibration acts from more)"))
+              + ("" if learning["calibrating"] else " (the calibration is not acting)"))
         for emotion, line in learning["lifts"].items():
             print(f"  {emotion:<10} {line}")
     return 0

@@ -90,11 +90,12 @@ def test_history_and_calibrate_show_what_was_learnt_and_calibrate_reset_forgets_
     learning.save()
     assert main(["history", "--journal", str(tmp_path / "journal.sqlite")]) == 0
     out = capsys.readouterr().out
-    assert "learnt: 1 correction(s) (the calibration acts from more)" in out
+    assert "learnt: 1 correction(s) (the calibration is not acting)" in out
     assert "sad        calm-bright kept 1 of 1 times" in out
     assert main(["calibrate", "--learning", str(tmp_path / "learning.json")]) == 0
     out = capsys.readouterr().out
-    assert "1 correction(s)" in out and "felt sad" in out and "calm-bright kept 1 of 1 times" in out
+    assert "1 correction(s)" in out and "is not acting yet: it acts from 8 corrections" in out
+    assert "felt sad" in out and "calm-bright kept 1 of 1 times" in out
     assert main(["calibrate", "--learning", str(tmp_path / "learning.json"), "--reset"]) == 0
     assert "forgot everything" in capsys.readouterr().out
     assert Learning(tmp_path / "learning.json", load().labels).ranker.counts == {}

@@ -31,6 +31,21 @@ def test_calibration_waits_for_enough_corrections_then_moves_toward_them():
     assert cal.counts() == {"sad": 8}
 
 
+def test_calibration_acts_only_where_it_beats_the_shipped_model_on_corrections_it_had_not_seen():
+    right, torn, helped = (Calibration(LABELS, CalibrationSettings(min_corrections=8)) for _ in range(3))
+    heard = scores(happy=0.5, sad=0.3)
+    for i in range(12):
+        right.learn(heard, "happy")                       # the model was right every time
+        torn.learn(heard, "sad" if i % 2 else "happy")    # the listener says both of the same sound
+        helped.learn(heard, "sad")                        # this voice's sadness sounds happy
+    assert right.evidence() == 0 and not right.active and right.apply(heard) == heard
+    assert torn.evidence() <= 0 and not torn.active and torn.apply(heard) == heard
+    assert torn.ready and np.any(torn.bias != 0)          # fit, but not trusted
+    assert helped.evidence() == 12 and helped.active and max(helped.apply(heard), key=helped.apply(heard).get) == "sad"
+    helped.forget()
+    assert helped.evidence() == 0 and not helped.active
+
+
 def test_calibration_is_bounded_however_many_corrections_agree():
     settings = CalibrationSettings(min_corrections=1, max_bias=1.0, keep=50)
     cal = Calibration(LABELS, settings)
