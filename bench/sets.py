@@ -2,13 +2,16 @@
 
 A set is every held-out recording of one corpus (one studio, microphone and cast): for each
 leave-one-corpus-out model the corpus it never heard, for the ``speakers`` fold's model the
-speakers it held out, corpus by corpus. Each set is classified three ways, through the device's
+speakers it held out, corpus by corpus. Each set is classified five ways, through the device's
 :class:`~device.recognizer.Recognizer` exactly as ``classify`` does:
 
 - **each file alone** (``classify --each``): a box's first press, the card's ``clean_first``;
 - **as one set** (``classify``, the default): every file relative to the voice of the whole set
-  (:meth:`Recognizer.settle`), in any order;
-- **per speaker**: one ``classify`` per speaker's files, as a box that has settled on that person.
+  (:meth:`Recognizer.settle`), in any order, its answers balanced against the set's usual answer
+  (``--balance``, a quarter by default);
+- **per speaker**: one ``classify`` per speaker's files, as a box that has settled on that person;
+- both again with ``--balance 0``: the model's scores as they are (the card's ``clean`` is per
+  speaker without balancing).
 
 UA is over the classes each corpus has (argmax among them), as on the card.
 
@@ -30,15 +33,19 @@ from bench import results  # noqa: E402
 from bench.calibrate import DATA, folds  # noqa: E402
 from device.errors import EmotuneError  # noqa: E402
 from device.recognizer import Recognizer  # noqa: E402
+from device.voice import BALANCE  # noqa: E402
 
 COMMAND = ".venv/bin/python bench/sets.py"
-WAYS = ("each file alone", "as one set", "per speaker")
+WAYS = {"each file alone": ("alone", 0.0), "as one set": ("set", BALANCE), "per speaker": ("speaker", BALANCE),
+        "as one set, not balanced": ("set", 0.0), "per speaker, not balanced": ("speaker", 0.0)}
+"""Each way: how the files are grouped into listeners, and the share of answer balancing."""
 
 
-def answers(card_path: Path, paths: list[Path], settle_on: list[list[Path]] | None) -> dict[Path, np.ndarray | None]:
+def answers(card_path: Path, paths: list[Path], settle_on: list[list[Path]] | None,
+            balance: float = 0.0) -> dict[Path, np.ndarray | None]:
     """Return every path's scores in the card's label order (None: no speech), hearing each group of
-    ``settle_on`` as one listener's (None: every file alone)."""
-    recognizer = Recognizer(card_path)
+    ``settle_on`` as one listener's (None: every file alone), answers balanced by ``balance``."""
+    recognizer = Recognizer(card_path, balance=balance)
     out: dict[Path, np.ndarray | None] = {}
     for group in settle_on or [paths]:
         if settle_on is not None:
@@ -76,9 +83,10 @@ def measure() -> dict[str, dict[str, dict[str, float]]]:
             for c in clips:
                 by_speaker[c.speaker].append(c.path)
             truth = [c.label for c in clips]
+            groups = {"alone": None, "set": [paths], "speaker": list(by_speaker.values())}
             row = {}
-            for way, settle_on in zip(WAYS, (None, [paths], list(by_speaker.values())), strict=True):
-                scores = answers(card_path, paths, settle_on)
+            for way, (grouping, share) in WAYS.items():
+                scores = answers(card_path, paths, groups[grouping], share)
                 row[way] = corpus_ua(truth, [scores[p] for p in paths])
             found[name][corpus] = row
             print(f"{name} on {corpus} ({len(clips)} clips): "

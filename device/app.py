@@ -58,7 +58,8 @@ class App:
         if recognizer is None:
             from .recognizer import Recognizer
 
-            recognizer = Recognizer(settings.model.path, listening=settings.learning.enabled)
+            recognizer = Recognizer(settings.model.path, listening=settings.learning.enabled,
+                                    balance=settings.learning.balance)
         self.recognizer = recognizer
         self.emotions = playlist_map.load(settings.playlists.map)
         self.journal = Journal(settings.journal.path) if settings.journal.path else None
@@ -195,8 +196,8 @@ class App:
             case act.Learn(scores=scores, emotion=emotion) if self.learning:
                 self.learning.calibration.learn(scores, emotion)
                 self.learning.save()
-                log.info("learnt a correction: %s (%d so far%s)", emotion, len(self.learning.calibration.corrections),
-                         "" if self.learning.calibration.active else ", not yet acting")
+                log.info("learnt a correction: %s (%d so far; the calibration is %s)", emotion,
+                         len(self.learning.calibration.corrections), self.learning.calibration.status())
             case act.SaveLearning() if self.learning:
                 self.learning.save()
             case act.Forget() if self.learning:

@@ -10,6 +10,7 @@ from pathlib import Path
 from .card import DEFAULT_CARD
 from .errors import EmotuneError
 from .recognizer import Prediction, Recognizer
+from .voice import BALANCE
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +25,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object per file per line")
     p.add_argument("--each", action="store_true",
                    help="hear every file on its own, not relative to the voice of all of them")
+    p.add_argument("--balance", type=float, default=BALANCE, metavar="SHARE",
+                   help=f"the share of the model's usual answer to these files taken off each answer, as a box "
+                        f"does (default {BALANCE}; 0: the model's scores as they are; not with --each)")
     return p
 
 
@@ -50,7 +54,9 @@ def table_row(path: Path, result: Prediction | str, width: int) -> str:
 
 
 def main(args) -> int:
-    recognizer = Recognizer(args.model)
+    if not 0 <= args.balance <= 1:
+        raise EmotuneError(f"--balance {args.balance}: give a share between 0 and 1")
+    recognizer = Recognizer(args.model, balance=0.0 if args.each else args.balance)
     if not args.each and (heard := recognizer.settle(args.files)):
         log.info("heard as one listener: the voice of %d of %d files", heard, len(args.files))
     width = max(len(str(f)) for f in args.files)

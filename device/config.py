@@ -21,6 +21,7 @@ from pathlib import Path
 
 from .card import DEFAULT_CARD
 from .errors import ConfigError
+from .voice import BALANCE
 
 
 def default_device_id() -> str:
@@ -147,6 +148,8 @@ class LearningSettings:
     """How long after a recognition a ``feel`` command may correct it."""
     min_corrections: int = 8
     """Corrections before the calibration acts at all."""
+    balance: float = BALANCE
+    """The share of what the model usually answers for this listener taken off each answer (0: none)."""
 
 
 @dataclass(frozen=True)
@@ -175,7 +178,7 @@ _RANGES = {
     ("gpio", "button_pin"): (0, 53), ("gpio", "led_pin"): (-1, 53), ("gpio", "long_press_seconds"): (0.1, 30),
     ("gpio", "bounce_seconds"): (0, 1), ("model", "min_confidence"): (0, 1),
     ("journal", "outcome_seconds"): (0, 86400), ("learning", "feel_seconds"): (1, 86400),
-    ("learning", "min_corrections"): (1, 10000),
+    ("learning", "min_corrections"): (1, 10000), ("learning", "balance"): (0, 1),
 }
 _ID = re.compile(r"^[A-Za-z0-9_-]+$")
 

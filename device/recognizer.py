@@ -79,20 +79,25 @@ class Recognizer:
     daemon's) keeps a :class:`~device.voice.Voice` of whoever it hears: each utterance is heard
     relative to it and then taken into it. Otherwise (``classify`` on files) every recording is
     heard as a box's first press, or, after :meth:`settle`, relative to one fixed voice taken from a
-    set of recordings.
+    set of recordings. With a ``balance``, the answers are balanced against the voice's usual answer
+    (:meth:`~device.voice.Voice.balance`).
 
     >>> recognizer = Recognizer()                       # the shipped model
     >>> recognizer.classify_file("samples/03-01-02-02-01-01-18.flac").emotion   # actor 18, acted calm
     'calm'
     """
 
-    def __init__(self, card_path: str | Path = cards.DEFAULT_CARD, threads: int = 1, *, listening: bool = False):
+    def __init__(self, card_path: str | Path = cards.DEFAULT_CARD, threads: int = 1, *, listening: bool = False,
+                 balance: float = 0.0):
         self.card = cards.load(card_path)
         self.model = EmotionModel(self.card, threads=threads)
         fe = self.card.frontend
         self.listening = listening
         self.voice: Voice | None = fe.voice() if listening and fe.listener else None
         """The listener's voice this recognizer keeps (None: it keeps none)."""
+        self.balance = balance
+        """The share of the listener's usual answer taken off each answer (:meth:`Voice.balance`; 0: the
+        model's scores as they are)."""
 
     def settle(self, paths: Iterable[str | Path]) -> int:
         """Hear the recordings at ``paths`` as one listener's and keep that voice for every recording
@@ -100,14 +105,15 @@ class Recognizer:
         them held speech.
 
         A set of recordings from one person, microphone or room is heard as a box that has settled
-        on them, whatever their order. A recording that cannot be read or holds no speech is left
-        out here and reported when it is classified. Does nothing (returns 0) for a card whose
-        front-end has no ``listener`` normalisation.
+        on them, whatever their order; with a :attr:`balance`, the model's answers to all of them
+        (relative to that voice) are its usual answer, so the set is read twice. A recording that
+        cannot be read or holds no speech is left out here and reported when it is classified.
+        Does nothing (returns 0) for a card whose front-end has no ``listener`` normalisation.
         """
         fe = self.card.frontend
         if not fe.listener:
             return 0
-        spectra = []
+        paths, spectra = list(paths), []
         for path in paths:
             try:
                 spectra.append(spectrum(speech_features(self._read(path), fe)[0]))
@@ -115,7 +121,16 @@ class Recognizer:
                 continue
         self.voice = fe.voice()
         self.voice.hear_all(spectra)
+        if self.balance:
+            self.voice.answer_all([a for a in map(self._answer, paths) if a is not None])
         return len(spectra)
+
+    def _answer(self, path: str | Path) -> np.ndarray | None:
+        """Return the model's own scores for the recording at ``path`` (None: unreadable or no speech)."""
+        try:
+            return self.model.scores(extract(self._read(path), self.card.frontend, self.voice).windows)
+        except EmotuneError:
+            return None
 
     @property
     def sample_rate(self) -> int:
@@ -135,8 +150,11 @@ class Recognizer:
         t1 = time.perf_counter()
         scores = self.model.scores(utterance.windows)
         t2 = time.perf_counter()
-        if self.listening and self.voice is not None:
-            self.voice.hear(utterance.spectrum)
+        if self.voice is not None:
+            answer, scores = scores, self.voice.balance(scores, self.balance)
+            if self.listening:
+                self.voice.hear(utterance.spectrum)
+                self.voice.answer(answer)
         best = int(np.argmax(scores))
         return Prediction(
             emotion=self.card.labels[best],

@@ -13,6 +13,13 @@ listener's own mean, with weight ``heard / (heard + prior_weight)``. The mean fo
 (it follows the last ``horizon`` utterances or so), so a box moved to another room follows.
 Only these 64 numbers and a count are kept, never audio.
 
+The voice also remembers what the model usually *answers* for it: the running mean of its scores
+(eight numbers and a count, learnt the same way). :meth:`Voice.balance` takes a share of that
+habit off each answer, so an emotion the model hears in everything this voice says (a low voice
+that always sounds sad to it) counts a little less; a share of 1 would make every emotion come out
+equally often over time, which no household does, so the box takes a quarter (:data:`BALANCE`,
+chosen in ``bench/probes.py balance``).
+
 >>> import numpy as np
 >>> voice = Voice(prior=np.zeros(3))
 >>> voice.reference(np.array([1.0, 2.0, 3.0])).tolist()   # nothing heard yet: the prior at this level
@@ -28,6 +35,16 @@ from collections.abc import Mapping
 
 import numpy as np
 
+BALANCE = 0.25
+"""The share of the listener's usual answer the box takes off each answer (``[learning] balance``)."""
+
+
+def running_mean(mean: np.ndarray | None, count: int, x: np.ndarray, horizon: int) -> tuple[np.ndarray, int]:
+    """Return ``(mean, count)`` with ``x`` taken in: a plain mean for the first ``horizon`` values, then
+    one that forgets slowly (each new value weighs ``1 / horizon``)."""
+    count = min(count + 1, horizon)
+    return (x.copy() if mean is None else mean + (x - mean) / count), count
+
 
 class Voice:
     """The running reference spectrum of one box's listener(s)."""
@@ -38,6 +55,9 @@ class Voice:
         self.horizon = int(horizon)
         self.mean: np.ndarray | None = None
         self.heard = 0
+        self.answers: np.ndarray | None = None
+        """The mean of the model's scores for this listener (None: nothing answered yet)."""
+        self.answered = 0
 
     def reference(self, spectrum: np.ndarray) -> np.ndarray:
         """Return the spectrum to subtract from the frames of an utterance whose mean spectrum is ``spectrum``."""
@@ -49,9 +69,8 @@ class Voice:
 
     def hear(self, spectrum: np.ndarray) -> None:
         """Take an utterance's mean spectrum into the listener's mean (a running, slowly forgetting mean)."""
-        spectrum = np.asarray(spectrum, dtype=np.float32)
-        self.heard = min(self.heard + 1, self.horizon)
-        self.mean = spectrum.copy() if self.mean is None else self.mean + (spectrum - self.mean) / self.heard
+        self.mean, self.heard = running_mean(self.mean, self.heard, np.asarray(spectrum, dtype=np.float32),
+                                             self.horizon)
 
     def hear_all(self, spectra: list[np.ndarray]) -> None:
         """Take many utterances at once, in no order: their plain mean, weighed as ``len(spectra)``
@@ -62,12 +81,50 @@ class Voice:
         self.mean = np.mean(np.asarray(spectra, dtype=np.float32), axis=0)
         self.heard = min(len(spectra), self.horizon)
 
+    def balance(self, scores: np.ndarray, share: float = BALANCE) -> np.ndarray:
+        """Return ``scores`` (probabilities) with ``share`` of the listener's usual answer taken off:
+        ``scores / usual ** share``, normalised. ``usual`` is the mean answer so far, drawn toward
+        "every emotion alike" with the same weight as :meth:`reference`: nothing answered, nothing
+        changes.
+
+        >>> voice = Voice(prior=np.zeros(3))
+        >>> for _ in range(45):
+        ...     voice.answer(np.array([0.8, 0.1, 0.1]))        # it nearly always hears the first
+        >>> [round(float(v), 3) for v in voice.balance(np.array([0.5, 0.3, 0.2]))]   # a quarter off
+        [0.389, 0.367, 0.244]
+        >>> [round(float(v), 3) for v in voice.balance(np.array([0.5, 0.3, 0.2]), share=0.5)]
+        [0.288, 0.427, 0.285]
+        """
+        scores = np.asarray(scores, dtype=np.float64)
+        if self.answers is not None and self.answers.shape != scores.shape:
+            self.answers, self.answered = None, 0  # another model: its habits are not this one's
+        if share == 0 or self.answers is None:
+            return scores
+        w = self.answered / (self.answered + self.prior_weight)
+        usual = w * self.answers + (1.0 - w) / len(scores)
+        balanced = scores / usual**share
+        return balanced / balanced.sum()
+
+    def answer(self, scores: np.ndarray) -> None:
+        """Take the model's answer to an utterance into the listener's usual answer (as :meth:`hear`)."""
+        self.answers, self.answered = running_mean(self.answers, self.answered, np.asarray(scores, dtype=np.float64),
+                                                   self.horizon)
+
+    def answer_all(self, answers: list[np.ndarray]) -> None:
+        """Take many answers at once, in no order (as :meth:`hear_all`)."""
+        self.answers = np.mean(np.asarray(answers, dtype=np.float64), axis=0) if answers else None
+        self.answered = min(len(answers), self.horizon)
+
     def forget(self) -> None:
-        """Back to the prior: as if nothing had been heard."""
+        """Back to the prior: as if nothing had been heard or answered."""
         self.mean, self.heard = None, 0
+        self.answers, self.answered = None, 0
 
     def to_dict(self) -> dict:
-        return {"heard": self.heard, "mean": None if self.mean is None else [round(float(v), 4) for v in self.mean]}
+        out = {"heard": self.heard, "mean": None if self.mean is None else [round(float(v), 4) for v in self.mean]}
+        if self.answers is not None:
+            out.update(answered=self.answered, answers=[round(float(v), 5) for v in self.answers])
+        return out
 
     def load(self, data: Mapping) -> None:
         """Restore what :meth:`to_dict` wrote; raises ValueError if it does not fit this prior."""
@@ -79,4 +136,11 @@ class Voice:
         mean = np.asarray(mean, dtype=np.float32)
         if mean.shape != self.prior.shape or not np.all(np.isfinite(mean)) or not 0 < heard <= self.horizon:
             raise ValueError(f"voice: expected {len(self.prior)} finite band levels and 1..{self.horizon} heard")
+        answers, answered = data.get("answers"), int(data.get("answered", 0))
+        if answers is not None:
+            answers = np.asarray(answers, dtype=np.float64)
+            if (answers.ndim != 1 or not np.all(np.isfinite(answers)) or np.any(answers < 0)
+                    or not 0 < answered <= self.horizon):
+                raise ValueError(f"voice: expected answers as probabilities and 1..{self.horizon} answered")
         self.mean, self.heard = mean, heard
+        self.answers, self.answered = answers, (answered if answers is not None else 0)

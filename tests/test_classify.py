@@ -98,3 +98,10 @@ def test_the_files_are_heard_as_one_listener_in_any_order_and_each_alone_with_ea
     each = scores_by_file(classify("--json", "--each", *files))
     assert each[files[0]] == scores_by_file(classify("--json", "--each", files[0]))[files[0]]  # alone is alone
     assert all(each[f] != forward[f] for f in files)  # and differs from being heard with the others
+    plain = scores_by_file(classify("--json", "--balance", "0", *files))
+    assert all(plain[f] != forward[f] for f in files)  # the set's usual answer is taken off by default
+
+
+def test_a_share_outside_0_to_1_is_one_clear_line():
+    out = classify("--balance", "1.5", str(SAMPLES[0]))
+    assert out.returncode == 2 and "--balance 1.5: give a share between 0 and 1" in out.stderr

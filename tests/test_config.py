@@ -57,6 +57,7 @@ def test_ints_are_accepted_for_floats(tmp_path):
     ("[mpd]\nport = 70000\n", ["[mpd] port", "out of range"]),
     ("[gpio]\nmock = 1\n", ["[gpio] mock", "true or false"]),
     ("[model]\nmin_confidence = 1.5\n", ["[model] min_confidence", "out of range"]),
+    ("[learning]\nbalance = -0.1\n", ["[learning] balance", "out of range"]),
     ("[mqtt]\ndevice_id = \"living room\"\n", ["[mqtt] device_id"]),
     ("[audio]\ndevice = 3\n", ["[audio] device", "string"]),
     ("mpd = 3\n", ["[mpd]", "table"]),

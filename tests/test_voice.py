@@ -138,6 +138,54 @@ def test_a_set_is_heard_as_one_listener_in_any_order():
     assert v.mean is None and v.heard == 0
 
 
+def test_a_voice_balances_what_the_model_usually_answers_for_it():
+    v = Voice(np.zeros(3))
+    heard = np.array([0.5, 0.3, 0.2])
+    np.testing.assert_array_equal(v.balance(heard), heard)  # nothing answered yet: the model's own scores
+    for _ in range(100):
+        v.answer(np.array([0.9, 0.05, 0.05]))  # the model hears the first in everything this voice says
+    assert v.answered == v.horizon
+    quarter, whole = v.balance(heard, 0.25), v.balance(heard, 1.0)
+    assert quarter.sum() == pytest.approx(1.0) and whole.sum() == pytest.approx(1.0)
+    assert whole[0] < quarter[0] < heard[0] and whole[1] > quarter[1] > heard[1]  # the habit counts less
+    np.testing.assert_array_equal(v.balance(heard, 0.0), heard)
+    np.testing.assert_array_equal(v.balance(np.full(4, 0.25)), np.full(4, 0.25))  # another model's labels:
+    assert v.answers is None and v.answered == 0                                    # its habits are dropped
+
+
+def test_the_voices_usual_answer_survives_a_restart_and_a_damaged_one_is_refused():
+    v = Voice(np.zeros(3))
+    v.hear(np.ones(3))
+    v.answer(np.array([0.7, 0.2, 0.1]))
+    again = Voice(np.zeros(3))
+    again.load(json.loads(json.dumps(v.to_dict())))
+    assert again.answered == 1 and np.allclose(again.answers, [0.7, 0.2, 0.1]) and again.heard == 1
+    with pytest.raises(ValueError, match="answers"):
+        again.load({**v.to_dict(), "answers": [0.5, -0.5, 1.0]})
+    again.load({"heard": 1, "mean": [1.0, 1.0, 1.0]})  # a file from before answers were kept
+    assert again.answers is None and again.answered == 0 and again.heard == 1
+
+
+def test_a_balanced_recognizer_takes_the_sets_usual_answer_off_each_of_its_answers(listener_card):
+    clips = sorted(SAMPLES.glob("*.flac"))
+    plain, balanced = Recognizer(listener_card), Recognizer(listener_card, balance=0.5)
+    plain.settle(clips)
+    balanced.settle(reversed(clips))  # any order, any iterable
+    assert plain.voice.answers is None and balanced.voice.answered == len(clips)
+    raw = np.array([list(plain.classify_file(p).scores.values()) for p in clips])
+    np.testing.assert_allclose(balanced.voice.answers, raw.mean(axis=0), rtol=1e-5)
+    w = len(clips) / (len(clips) + balanced.voice.prior_weight)
+    usual = w * raw.mean(axis=0) + (1 - w) / raw.shape[1]
+    for path, scores in zip(clips, raw, strict=True):
+        expected = scores / np.sqrt(usual)
+        np.testing.assert_allclose(list(balanced.classify_file(path).scores.values()), expected / expected.sum(),
+                                   rtol=1e-5)
+    listening = Recognizer(listener_card, listening=True, balance=0.25)
+    for path in clips:
+        listening.classify_file(path)
+    assert listening.voice.answered == len(clips) == listening.voice.heard  # a box learns its habit as it goes
+
+
 def test_a_settled_recognizer_hears_every_file_relative_to_the_sets_voice(listener_card, tmp_path):
     clips = sorted(SAMPLES.glob("*.flac"))
     silent = tmp_path / "silent.wav"

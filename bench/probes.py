@@ -1,0 +1,199 @@
+"""Probes of speech-model ideas that need no network trained: is an idea worth a 30-minute fold run?
+
+``features``: a leave-one-corpus-out logistic regression on utterance statistics (the log-mel
+bands' mean, deviation and mean frame-to-frame change over the speech, each relative to the
+speaker's mean, as a settled box hears them), with and without pitch (a plain autocorrelation
+tracker: median, 10-90 % range and jitter of log-f0, its slope, the voiced share, the energy's
+spread), and with each speaker's z-scores instead of differences from the mean.
+
+``balance``: on the validation folds' own settled scores (cached by ``bench/calibrate.py``), what
+a share ``a`` of *answer balancing* would do (subtract ``a * log`` of the mean scores the box gave
+this listener, so an emotion the model hears in everything a voice says counts less): on each
+corpus left out as recorded (every emotion equally often), and in simulated households where one
+emotion is 70 % of what is said (40 clips drawn per person, 20 draws).
+
+    .venv/bin/python bench/probes.py features     # about 1 minute on two cores
+    .venv/bin/python bench/probes.py balance
+
+``features`` prints only; ``balance`` also writes its row into the README's results table
+(``--no-readme``: print only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import results  # noqa: E402
+from bench.calibrate import DATA, fold_scores, folds  # noqa: E402
+from device import audio  # noqa: E402
+from device import card as cards  # noqa: E402
+from device.errors import EmotuneError  # noqa: E402
+from device.features import FrontEnd, speech_features  # noqa: E402
+from device.voice import BALANCE, Voice  # noqa: E402
+
+CORPORA = ("nemo", "ravdess", "savee", "tess", "turev-db")
+FRONT_END = FrontEnd(normalisation="listener")
+SHARES = (0.0, 0.25, 0.5, 1.0)
+
+
+def pitch(x: np.ndarray, rate: int = 16000, frame: int = 640, hop: int = 160,
+          fmin: float = 60, fmax: float = 450) -> tuple[np.ndarray, np.ndarray]:
+    """Return (f0 in Hz or NaN where unvoiced, energy in dB) per 10 ms frame: normalised autocorrelation peak."""
+    n = 1 + max(0, (len(x) - frame) // hop)
+    frames = x[np.arange(frame)[None] + hop * np.arange(n)[:, None]] * np.hanning(frame)
+    frames -= frames.mean(axis=1, keepdims=True)
+    ac = np.fft.irfft(np.abs(np.fft.rfft(frames, 2 * frame)) ** 2)[:, :frame]
+    ac /= ac[:, :1] + 1e-9
+    low, high = int(rate // fmax), int(rate // fmin)
+    lag = low + ac[:, low:high].argmax(axis=1)
+    energy = 10 * np.log10((frames**2).mean(axis=1) + 1e-10)
+    voiced = (ac[np.arange(n), lag] > 0.5) & (energy > energy.max() - 35)
+    return np.where(voiced, rate / lag, np.nan), energy
+
+
+def statistics(path: Path) -> tuple[np.ndarray, np.ndarray] | None:
+    """Return (log-mel statistics, pitch statistics) of one clip's speech, or None without speech."""
+    try:
+        x = audio.load(path, FRONT_END.sample_rate)
+        feats, segment = speech_features(x, FRONT_END)
+    except EmotuneError:
+        return None
+    f0, energy = pitch(segment.cut(x))
+    voiced = np.flatnonzero(~np.isnan(f0))
+    tone = np.log2(f0[voiced])
+    prosody = np.full(6, np.nan)
+    if len(voiced) >= 5:
+        prosody[:] = (np.median(tone), np.percentile(tone, 90) - np.percentile(tone, 10), np.std(np.diff(tone)),
+                      np.polyfit(voiced / 100.0, tone, 1)[0], len(voiced) / len(f0), np.std(energy))
+    mel = np.concatenate([feats.mean(0), feats.std(0), np.abs(np.diff(feats, axis=0)).mean(0)])
+    return mel, prosody
+
+
+def per_speaker(x: np.ndarray, speakers: np.ndarray, scale: bool = False) -> np.ndarray:
+    """Return ``x`` minus each speaker's mean (NaN filled with it), divided by their deviation if ``scale``."""
+    out = np.array(x, dtype=float)
+    for who in np.unique(speakers):
+        rows = speakers == who
+        mean = np.nanmean(out[rows], axis=0)
+        mine = np.where(np.isnan(out[rows]), mean, out[rows]) - mean
+        out[rows] = mine / (mine.std(axis=0) + 1e-6) if scale else mine
+    return out
+
+
+def loco(x: np.ndarray, labels: np.ndarray, corpora: np.ndarray) -> list[float]:
+    """Return the UA of each corpus left out (argmax over its own classes) for a logistic regression."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    out = []
+    for corpus in CORPORA:
+        train, test = corpora != corpus, corpora == corpus
+        scaler = StandardScaler().fit(x[train])
+        clf = LogisticRegression(C=0.05, max_iter=2000, class_weight="balanced")
+        clf.fit(scaler.transform(x[train]), labels[train])
+        classes = [c for c in clf.classes_ if c in set(labels[test])]
+        p = clf.predict_proba(scaler.transform(x[test]))[:, [list(clf.classes_).index(c) for c in classes]]
+        out.append(ua(labels[test], np.array(classes)[p.argmax(axis=1)]))
+    return out
+
+
+def ua(truth: np.ndarray, predicted: np.ndarray) -> float:
+    """Unweighted average recall over the classes in ``truth``."""
+    return float(np.mean([(predicted[truth == c] == c).mean() for c in np.unique(truth)]))
+
+
+def features() -> None:
+    from training import corpora
+
+    clips = [c for name in CORPORA for c in corpora.load(name, DATA / name)]
+    with multiprocessing.Pool(2) as pool:
+        found = pool.map(statistics, [c.path for c in clips], chunksize=20)
+    kept = [i for i, f in enumerate(found) if f is not None]
+    mel, prosody = (np.stack([found[i][j] for i in kept]) for j in (0, 1))
+    labels = np.array([clips[i].label for i in kept])
+    speakers = np.array([clips[i].speaker for i in kept])
+    corpora_of = np.array([clips[i].corpus for i in kept])
+    print(f"{len(kept)} of {len(clips)} clips hold speech; LOCO UA: {' '.join(CORPORA)}")
+    for name, x in (("log-mel statistics", per_speaker(mel, speakers)),
+                    ("pitch statistics", per_speaker(prosody, speakers)),
+                    ("log-mel + pitch", per_speaker(np.hstack([mel, prosody]), speakers)),
+                    ("log-mel, speaker z-scores", per_speaker(mel, speakers, scale=True))):
+        found_ua = loco(x, labels, corpora_of)
+        print(f"  {name:<26} {' '.join(f'{u:.3f}' for u in found_ua)}  mean {np.mean(found_ua):.3f}")
+
+
+def balanced(scores: np.ndarray, share: float) -> np.ndarray:
+    """Return one listener's ``scores`` balanced by ``share`` against their mean, as a box that has
+    answered them all does (:meth:`device.voice.Voice.balance`)."""
+    voice = Voice(np.zeros(1))
+    voice.answer_all(list(scores))
+    return np.stack([voice.balance(s, share) for s in scores])
+
+
+def balance(draws: int = 20, size: int = 40, dominant: float = 0.7) -> list[str]:
+    """Print each share's figures; return the README's row."""
+    labels = cards.load().labels
+    rng = np.random.default_rng(0)
+    recorded = {share: {} for share in SHARES}
+    household = {share: ([], []) for share in SHARES}
+    for name, (card_path, speakers) in folds().items():
+        data = fold_scores(name, card_path, speakers)
+        for who in np.unique(data["speaker"]):
+            rows = np.flatnonzero(data["speaker"] == who)
+            truth, scores = data["label"][rows], data["scores"][rows]
+            corpus = np.char.startswith(data["speaker"].astype(str), str(who).partition(":")[0] + ":")
+            classes = [c for c in labels if c in set(data["label"][corpus])]  # the corpus's classes
+            columns = [labels.index(c) for c in classes]
+
+            def answer(at, share, scores=scores, classes=classes, columns=columns):
+                return np.array(classes)[balanced(scores[at], share)[:, columns].argmax(axis=1)]
+
+            picks = []
+            for _ in range(draws):
+                weight = np.full(len(classes), (1 - dominant) / (len(classes) - 1))
+                weight[rng.integers(len(classes))] = dominant
+                p = np.array([weight[classes.index(t)] / (truth == t).sum() for t in truth])
+                picks.append(rng.choice(len(rows), size=size, p=p / p.sum()))
+            for share in SHARES:
+                if name.startswith("loco-"):
+                    recorded[share].setdefault(name[5:], []).append((truth, answer(slice(None), share)))
+                for at in picks:
+                    household[share][0].append(ua(truth[at], answer(at, share)))
+                    household[share][1].append(float((truth[at] == answer(at, share)).mean()))
+    print(f"LOCO UA as recorded (settled box): {' '.join(CORPORA)}; then households, one emotion {dominant:.0%}")
+    figures = []
+    for share in SHARES:
+        per = [ua(*(np.concatenate(part) for part in zip(*recorded[share][c], strict=True))) for c in CORPORA]
+        print(f"  a = {share:<4} {' '.join(f'{u:.3f}' for u in per)}  mean {np.mean(per):.3f}  lowest {min(per):.3f}"
+              f"  | household UA {np.mean(household[share][0]):.3f} accuracy {np.mean(household[share][1]):.3f}")
+        figures.append(f"{share:g}: {np.mean(per):.3f} (lowest {min(per):.3f}), {np.mean(household[share][1]):.3f}")
+    return [results.row(f"answer balancing by a share a, on the folds' settled scores: LOCO UA mean (lowest "
+                        f"corpus), and accuracy in households where one emotion is {dominant:.0%} of what is said",
+                        "; ".join(figures), f"a = {BALANCE:g} shipped: LOCO up, households no worse",
+                        ".venv/bin/python bench/probes.py balance")]
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("probe", choices=("features", "balance"))
+    p.add_argument("--no-readme", action="store_true", help="print only; leave README.md alone")
+    args = p.parse_args()
+    if not DATA.is_dir():
+        raise SystemExit(f"bench: no corpora at {DATA}")
+    if args.probe == "features":
+        features()
+    elif (rows := balance()) and not args.no_readme:
+        results.update(rows)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
