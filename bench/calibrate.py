@@ -8,7 +8,9 @@ with the true emotion as corrections (the ``feel`` command), and UA (unweighted 
 the classes the person has) is measured on the rest, before and after calibration, as the device
 decides: argmax over all eight labels. Each person is shuffled ``--repeats`` times. A model
 whose front-end hears speech relative to the listener's voice hears each person as a box that has
-settled on theirs (its voice is the mean of all their clips, as `classify` hears a set: no order).
+settled on theirs (its voice is the mean of all their clips, as `classify` hears a set: no order),
+and its answers are balanced against the model's usual answer for them as the box does
+(``--balance``, a quarter: :meth:`device.voice.Voice.balance`); the corrections carry those answers.
 
     .venv/bin/python bench/calibrate.py        # prints the rows, draws bench/figures/calibrate.png, updates README.md
 
@@ -32,6 +34,7 @@ from bench import results  # noqa: E402
 from device import card as cards  # noqa: E402
 from device.calibration import Calibration, CalibrationSettings  # noqa: E402
 from device.recognizer import Recognizer  # noqa: E402
+from device.voice import BALANCE, Voice  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 VALIDATION = ROOT / "models" / "validation"
@@ -76,6 +79,14 @@ def fold_scores(name: str, card_path: Path, speakers: set[str]) -> dict:
     return data
 
 
+def balanced(scores: np.ndarray, share: float) -> np.ndarray:
+    """Return one listener's ``scores`` balanced by ``share`` against their mean, as a box that has
+    answered them all does (:meth:`device.voice.Voice.balance`)."""
+    voice = Voice(np.zeros(1))
+    voice.answer_all(list(scores))
+    return np.stack([voice.balance(s, share) for s in scores])
+
+
 def _classify_all(recognizer: Recognizer, clips: list) -> list[tuple]:
     """Return ``(clip, prediction)`` for each clip the recognizer hears speech in."""
     out = []
@@ -112,7 +123,8 @@ def person(labels: tuple[str, ...], truth: np.ndarray, scores: np.ndarray, n: in
     return ua(list(truth[test]), before), ua(list(truth[test]), after)
 
 
-def measure(settings: CalibrationSettings, repeats: int, seed: int) -> dict[str, dict[int, list[tuple]]]:
+def measure(settings: CalibrationSettings, repeats: int, seed: int,
+            balance: float = BALANCE) -> dict[str, dict[int, list[tuple]]]:
     """Return ``{group: {N: [(speaker, before, after), ...]}}`` over every fold's held-out people."""
     labels = cards.load().labels
     out: dict[str, dict[int, list[tuple]]] = defaultdict(lambda: defaultdict(list))
@@ -121,8 +133,9 @@ def measure(settings: CalibrationSettings, repeats: int, seed: int) -> dict[str,
         group = "new corpus (leave-one-corpus-out)" if name.startswith("loco-") else "new speaker, known corpus"
         for speaker in sorted(set(data["speaker"])):
             mask = data["speaker"] == speaker
+            scores = balanced(data["scores"][mask], balance)
             for n in CORRECTIONS:
-                pairs = [person(labels, data["label"][mask], data["scores"][mask], n,
+                pairs = [person(labels, data["label"][mask], scores, n,
                                 np.random.default_rng([seed, r, n, zlib.crc32(str(speaker).encode())]), settings)
                          for r in range(repeats)]
                 pairs = [p for p in pairs if p]
@@ -164,16 +177,20 @@ def main() -> int:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--prior", type=float, default=CalibrationSettings.prior)
     p.add_argument("--max-bias", type=float, default=CalibrationSettings.max_bias)
+    p.add_argument("--balance", type=float, default=BALANCE,
+                   help="share of answer balancing before the corrections (0: the model's own scores)")
     args = p.parse_args()
     if not DATA.is_dir():
         raise SystemExit(f"bench: no corpora at {DATA}")
     settings = CalibrationSettings(prior=args.prior, max_bias=args.max_bias)
-    found = measure(settings, args.repeats, args.seed)
+    found = measure(settings, args.repeats, args.seed, args.balance)
     for line in summarise(found):
         print(line)
     FIGURES.mkdir(exist_ok=True)
     plot(found, FIGURES / "calibrate.png")
-    if not args.no_readme and args.prior == CalibrationSettings.prior and args.max_bias == CalibrationSettings.max_bias:
+    shipped = (args.prior, args.max_bias, args.balance) == (CalibrationSettings.prior, CalibrationSettings.max_bias,
+                                                            BALANCE)
+    if not args.no_readme and shipped:
         rows = []
         for group, by_n in found.items():
             for n, people in sorted(by_n.items()):

@@ -4,6 +4,7 @@ import json
 import time
 from datetime import datetime, timedelta
 
+import numpy as np
 import pytest
 
 from device.__main__ import main
@@ -84,9 +85,12 @@ def test_history_and_calibrate_show_what_was_learnt_and_calibrate_reset_forgets_
     from device.learning import Learning
 
     fill(tmp_path / "journal.sqlite")
-    learning = Learning(tmp_path / "learning.json", load().labels)
+    card = load()
+    learning = Learning(tmp_path / "learning.json", card.labels, voice=card.frontend.voice())
     learning.ranker.record("sad", "calm-bright", kept=True)
-    learning.calibration.learn(dict.fromkeys(load().labels, 0.125), "sad")
+    learning.calibration.learn(dict.fromkeys(card.labels, 0.125), "sad")
+    learning.voice.hear(np.zeros(card.frontend.nfilt))
+    learning.voice.answer(np.eye(len(card.labels))[card.labels.index("sad")])  # it heard one utterance, sad
     learning.save()
     assert main(["history", "--journal", str(tmp_path / "journal.sqlite")]) == 0
     out = capsys.readouterr().out
@@ -96,6 +100,7 @@ def test_history_and_calibrate_show_what_was_learnt_and_calibrate_reset_forgets_
     out = capsys.readouterr().out
     assert "1 correction(s)" in out and "is not acting yet: it acts from 8 corrections" in out
     assert "felt sad" in out and "calm-bright kept 1 of 1 times" in out
+    assert "1 utterance(s) heard" in out and "the model's usual answer for it" in out and ": sad 100%, " in out
     assert main(["calibrate", "--learning", str(tmp_path / "learning.json"), "--reset"]) == 0
     assert "forgot everything" in capsys.readouterr().out
     assert Learning(tmp_path / "learning.json", load().labels).ranker.counts == {}
