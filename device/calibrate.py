@@ -49,7 +49,7 @@ def main(args) -> int:
     if learning.voice is not None:
         print(f"the listener's voice: {learning.voice.heard} utterance(s) heard"
               + (f" (it follows the last {learning.voice.horizon})" if learning.voice.heard else ""))
-        if learning.voice.answers is not None and len(learning.voice.answers) == len(cal.labels):
+        if learning.voice.answers is not None:
             usual = sorted(zip(cal.labels, learning.voice.answers, strict=True), key=lambda kv: -kv[1])
             print("the model's usual answer for it (balanced against, by the share [learning] balance): "
                   + ", ".join(f"{label} {p:.0%}" for label, p in usual))

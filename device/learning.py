@@ -106,7 +106,7 @@ class Learning:
         """Restore the voice; one that does not fit this model (another front-end, a damaged field)
         starts afresh on its own, and the corrections and outcomes stay."""
         try:
-            self.voice.load(data)
+            self.voice.load(data, labels=len(self.labels))
         except (ValueError, TypeError, AttributeError) as exc:
             log.error("the voice in the learning file %s does not fit this model (%s): the box starts hearing "
                       "its listener afresh; corrections and playlist outcomes are kept", self.path, str(exc)[:200])

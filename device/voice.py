@@ -96,8 +96,6 @@ class Voice:
         [0.288, 0.427, 0.285]
         """
         scores = np.asarray(scores, dtype=np.float64)
-        if self.answers is not None and self.answers.shape != scores.shape:
-            self.answers, self.answered = None, 0  # another model: its habits are not this one's
         if share == 0 or self.answers is None:
             return scores
         w = self.answered / (self.answered + self.prior_weight)
@@ -126,8 +124,9 @@ class Voice:
             out.update(answered=self.answered, answers=[round(float(v), 5) for v in self.answers])
         return out
 
-    def load(self, data: Mapping) -> None:
-        """Restore what :meth:`to_dict` wrote; raises ValueError if it does not fit this prior."""
+    def load(self, data: Mapping, labels: int | None = None) -> None:
+        """Restore what :meth:`to_dict` wrote; raises ValueError if it does not fit this prior, or
+        its usual answer does not have ``labels`` scores (another model's)."""
         mean = data.get("mean")
         heard = int(data.get("heard", 0))
         if mean is None:
@@ -139,8 +138,10 @@ class Voice:
         answers, answered = data.get("answers"), int(data.get("answered", 0))
         if answers is not None:
             answers = np.asarray(answers, dtype=np.float64)
-            if (answers.ndim != 1 or not np.all(np.isfinite(answers)) or np.any(answers < 0)
+            foreign = labels is not None and answers.shape != (labels,)
+            if (foreign or answers.ndim != 1 or not np.all(np.isfinite(answers)) or np.any(answers < 0)
                     or not 0 < answered <= self.horizon):
-                raise ValueError(f"voice: expected answers as probabilities and 1..{self.horizon} answered")
+                raise ValueError(f"voice: expected answers as {f'{labels} ' if labels else ''}probabilities and "
+                                 f"1..{self.horizon} answered")
         self.mean, self.heard = mean, heard
         self.answers, self.answered = answers, (answered if answers is not None else 0)

@@ -149,8 +149,6 @@ def test_a_voice_balances_what_the_model_usually_answers_for_it():
     assert quarter.sum() == pytest.approx(1.0) and whole.sum() == pytest.approx(1.0)
     assert whole[0] < quarter[0] < heard[0] and whole[1] > quarter[1] > heard[1]  # the habit counts less
     np.testing.assert_array_equal(v.balance(heard, 0.0), heard)
-    np.testing.assert_array_equal(v.balance(np.full(4, 0.25)), np.full(4, 0.25))  # another model's labels:
-    assert v.answers is None and v.answered == 0                                    # its habits are dropped
 
 
 def test_the_voices_usual_answer_survives_a_restart_and_a_damaged_one_is_refused():
@@ -162,6 +160,8 @@ def test_the_voices_usual_answer_survives_a_restart_and_a_damaged_one_is_refused
     assert again.answered == 1 and np.allclose(again.answers, [0.7, 0.2, 0.1]) and again.heard == 1
     with pytest.raises(ValueError, match="answers"):
         again.load({**v.to_dict(), "answers": [0.5, -0.5, 1.0]})
+    with pytest.raises(ValueError, match="answers as 4 probabilities"):
+        again.load(v.to_dict(), labels=4)  # another model's habits
     again.load({"heard": 1, "mean": [1.0, 1.0, 1.0]})  # a file from before answers were kept
     assert again.answers is None and again.answered == 0 and again.heard == 1
 
