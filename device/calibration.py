@@ -161,7 +161,8 @@ class Calibration:
         k = min(len(self.corrections), self.settings.folds)
         wins = 0
         for fold in range(k):
-            bias = self._fit([c for i, c in enumerate(self.corrections) if i % k != fold])
+            rest = [c for i, c in enumerate(self.corrections) if i % k != fold]
+            bias = self._fit(rest) if rest else np.zeros(len(self.labels))  # one correction: nothing to judge by
             for x, said in self.corrections[fold::k]:
                 wins += int(np.argmax(x + bias) == said) - int(np.argmax(x) == said)
         return wins

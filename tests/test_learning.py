@@ -44,6 +44,9 @@ def test_calibration_acts_only_where_it_beats_the_shipped_model_on_corrections_i
     assert helped.evidence() == 12 and helped.active and max(helped.apply(heard), key=helped.apply(heard).get) == "sad"
     helped.forget()
     assert helped.evidence() == 0 and not helped.active
+    one = Calibration(LABELS, CalibrationSettings(min_corrections=1))
+    one.learn(heard, "sad")
+    assert one.ready and one.evidence() == 0 and one.apply(heard) == heard  # a single correction proves nothing
 
 
 def test_calibration_is_bounded_however_many_corrections_agree():
