@@ -10,7 +10,8 @@ spread), and with each speaker's z-scores instead of differences from the mean.
 a share ``a`` of *answer balancing* would do (subtract ``a * log`` of the mean scores the box gave
 this listener, so an emotion the model hears in everything a voice says counts less): on each
 corpus left out as recorded (every emotion equally often), and in simulated households where one
-emotion is 70 % of what is said (40 clips drawn per person, 20 draws).
+emotion is 70 % of what is said (40 clips drawn per person, 20 draws); and on the held-out
+RAVDESS actors of the ``speakers`` fold, clean and in white noise at 10 dB SNR (the card's conditions).
 
     .venv/bin/python bench/probes.py features     # about 1 minute on two cores
     .venv/bin/python bench/probes.py balance
@@ -22,7 +23,9 @@ emotion is 70 % of what is said (40 clips drawn per person, 20 draws).
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
+import shlex
 import sys
 from pathlib import Path
 
@@ -37,6 +40,7 @@ from device import audio  # noqa: E402
 from device import card as cards  # noqa: E402
 from device.errors import EmotuneError  # noqa: E402
 from device.features import FrontEnd, speech_features  # noqa: E402
+from device.model import EmotionModel  # noqa: E402
 from device.voice import BALANCE  # noqa: E402
 
 CORPORA = ("nemo", "ravdess", "savee", "tess", "turev-db")
@@ -130,6 +134,40 @@ def features() -> None:
         print(f"  {name:<26} {' '.join(f'{u:.3f}' for u in found_ua)}  mean {np.mean(found_ua):.3f}")
 
 
+def held_out_in_noise(corpus: str = "ravdess", snr_db: float = 10.0) -> None:
+    """Print the ``speakers`` fold's UA on the held-out speakers of ``corpus``, clean and with white
+    noise at ``snr_db`` as the validation adds it (the same seeds), settled per speaker, per share."""
+    from training import corpora
+    from training.dataset import device_windows, noisy, read_all
+
+    report = json.loads((ROOT / "models" / "validation" / "emotune-ser.validation.json").read_text(encoding="utf-8"))
+    card = cards.load(ROOT / "models" / "validation" / "speakers.json")
+    held = set(report["folds"]["speakers"]["heldout_speakers"])
+    words = shlex.split(report["command"])
+    names = [words[i + 1].partition("=")[0] for i, word in enumerate(words) if word == "--corpus"]
+    clips = [c for name in names for c in corpora.load(name, DATA / name) if c.speaker in held]
+    clips, audio = read_all(clips, card.frontend.sample_rate)  # the validation's order: the noise seeds match
+    model = EmotionModel(card)
+    mine = np.array([c.corpus == corpus for c in clips])
+    speakers = np.array([c.speaker for c in clips])[mine]
+    truth = np.array([c.label for c in clips])[mine]
+    columns = [card.labels.index(c) for c in card.labels if c in set(truth)]
+    for condition, heard in (("clean", audio), (f"white noise {snr_db:g} dB",
+                                                [noisy(x, snr_db, i) for i, x in enumerate(audio)])):
+        windows = [w for w, m in zip(device_windows(heard, card.frontend, [c.speaker for c in clips]), mine,
+                                     strict=True) if m]
+        if any(w is None for w in windows):
+            raise SystemExit(f"bench: a held-out {corpus} clip holds no speech in {condition}")
+        scores = np.stack([model.scores(w) for w in windows])
+        figures = []
+        for share in (0.0, BALANCE):
+            answers = scores.copy()
+            for who in np.unique(speakers):
+                answers[speakers == who] = balanced(scores[speakers == who], share)
+            figures.append(ua(truth, np.array(card.labels)[np.array(columns)[answers[:, columns].argmax(axis=1)]]))
+        print(f"held-out {corpus} speakers, {condition}: UA {figures[0]:.3f}, balanced by {BALANCE:g} {figures[1]:.3f}")
+
+
 def balance(draws: int = 20, size: int = 40, dominant: float = 0.7) -> list[str]:
     """Print each share's figures; return the README's row."""
     labels = cards.load().labels
@@ -182,8 +220,11 @@ def main() -> int:
         raise SystemExit(f"bench: no corpora at {DATA}")
     if args.probe == "features":
         features()
-    elif (rows := balance()) and not args.no_readme:
-        results.update(rows)
+    else:
+        rows = balance()
+        held_out_in_noise()
+        if not args.no_readme:
+            results.update(rows)
     return 0
 
 
