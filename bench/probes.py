@@ -7,8 +7,9 @@ tracker: median, 10-90 % range and jitter of log-f0, its slope, the voiced share
 spread), and with each speaker's z-scores instead of differences from the mean.
 
 ``balance``: on the validation folds' own settled scores (cached by ``bench/calibrate.py``), what
-a share ``a`` of *answer balancing* would do (subtract ``a * log`` of the mean scores the box gave
-this listener, so an emotion the model hears in everything a voice says counts less): on each
+a share ``a`` of *answer balancing* would do (each answer divided by the box's usual answer for
+this listener to the power ``a``, :meth:`device.voice.Voice.balance`, so an emotion the model
+hears in everything a voice says counts less): on each
 corpus left out as recorded (every emotion equally often), and in simulated households where one
 emotion is 70 % of what is said (40 clips drawn per person, 20 draws); and on the held-out
 RAVDESS actors of the ``speakers`` fold, clean and in white noise at 10 dB SNR (the card's conditions).
@@ -35,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import results  # noqa: E402
-from bench.calibrate import DATA, balanced, fold_scores, folds  # noqa: E402
+from bench.calibrate import DATA, balanced, fold_scores, folds, ua  # noqa: E402
 from device import audio  # noqa: E402
 from device import card as cards  # noqa: E402
 from device.errors import EmotuneError  # noqa: E402
@@ -107,11 +108,6 @@ def loco(x: np.ndarray, labels: np.ndarray, corpora: np.ndarray) -> list[float]:
         p = clf.predict_proba(scaler.transform(x[test]))[:, [list(clf.classes_).index(c) for c in classes]]
         out.append(ua(labels[test], np.array(classes)[p.argmax(axis=1)]))
     return out
-
-
-def ua(truth: np.ndarray, predicted: np.ndarray) -> float:
-    """Unweighted average recall over the classes in ``truth``."""
-    return float(np.mean([(predicted[truth == c] == c).mean() for c in np.unique(truth)]))
 
 
 def features() -> None:
