@@ -46,10 +46,11 @@ MIN_LEFT = 16
 """A person needs at least this many clips left after the corrections to be measured."""
 
 
-def folds() -> dict[str, tuple[Path, set[str]]]:
-    """Return ``{fold: (card path, held-out speakers)}`` from the validation report."""
-    report = json.loads((VALIDATION / "emotune-ser.validation.json").read_text(encoding="utf-8"))
-    return {name: (VALIDATION / f"{name}.json", set(fold["heldout_speakers"]))
+def folds(validation: Path = VALIDATION) -> dict[str, tuple[Path, set[str]]]:
+    """Return ``{fold: (card path, held-out speakers)}`` from the validation report in ``validation``
+    (the checked-in one unless another run's folder is given)."""
+    report = json.loads((validation / "emotune-ser.validation.json").read_text(encoding="utf-8"))
+    return {name: (validation / f"{name}.json", set(fold["heldout_speakers"]))
             for name, fold in report["folds"].items()}
 
 
@@ -58,7 +59,8 @@ def fold_scores(name: str, card_path: Path, speakers: set[str]) -> dict:
     from training import corpora  # the corpus loaders: workstation code, like the rest of bench/
 
     model = cards.load(card_path)
-    cache = OUT / f"calibrate-{name}.npz"
+    folder = OUT if card_path.parent == VALIDATION else OUT / card_path.parent.name  # another run: its own cache
+    cache = folder / f"calibrate-{name}.npz"
     if cache.exists():
         with np.load(cache) as z:
             if str(z["fingerprint"]) == model.fingerprint:
@@ -74,7 +76,7 @@ def fold_scores(name: str, card_path: Path, speakers: set[str]) -> dict:
                      for c, p in _classify_all(recognizer, mine)]
     data = {"speaker": np.array([r[0] for r in rows]), "label": np.array([r[1] for r in rows]),
             "scores": np.array([r[2] for r in rows], dtype=np.float32)}
-    OUT.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     np.savez(cache, fingerprint=model.fingerprint, **data)
     return data
 

@@ -16,6 +16,7 @@ RAVDESS actors of the ``speakers`` fold, clean and in white noise at 10 dB SNR (
 
     .venv/bin/python bench/probes.py features     # about 1 minute on two cores
     .venv/bin/python bench/probes.py balance
+    .venv/bin/python bench/probes.py balance --validation build/validation-adv   # another run's folds
 
 ``features`` prints only; ``balance`` also writes its row into the README's results table
 (``--no-readme``: print only).
@@ -36,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import results  # noqa: E402
-from bench.calibrate import DATA, balanced, fold_scores, folds, ua  # noqa: E402
+from bench.calibrate import DATA, VALIDATION, balanced, fold_scores, folds, ua  # noqa: E402
 from device import audio  # noqa: E402
 from device import card as cards  # noqa: E402
 from device.errors import EmotuneError  # noqa: E402
@@ -164,13 +165,13 @@ def held_out_in_noise(corpus: str = "ravdess", snr_db: float = 10.0) -> None:
         print(f"held-out {corpus} speakers, {condition}: UA {figures[0]:.3f}, balanced by {BALANCE:g} {figures[1]:.3f}")
 
 
-def balance(draws: int = 20, size: int = 40, dominant: float = 0.7) -> list[str]:
-    """Print each share's figures; return the README's row."""
+def balance(validation: Path = VALIDATION, draws: int = 20, size: int = 40, dominant: float = 0.7) -> list[str]:
+    """Print each share's figures on the folds in ``validation``; return the README's row."""
     labels = cards.load().labels
     rng = np.random.default_rng(0)
     recorded = {share: {} for share in SHARES}
     household = {share: ([], []) for share in SHARES}
-    for name, (card_path, speakers) in folds().items():
+    for name, (card_path, speakers) in folds(validation).items():
         data = fold_scores(name, card_path, speakers)
         for who in np.unique(data["speaker"]):
             rows = np.flatnonzero(data["speaker"] == who)
@@ -211,11 +212,15 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("probe", choices=("features", "balance"))
     p.add_argument("--no-readme", action="store_true", help="print only; leave README.md alone")
+    p.add_argument("--validation", type=Path, default=VALIDATION,
+                   help="balance: the folds of another validation run (its --out folder; prints only)")
     args = p.parse_args()
     if not DATA.is_dir():
         raise SystemExit(f"bench: no corpora at {DATA}")
     if args.probe == "features":
         features()
+    elif args.validation.resolve() != VALIDATION:
+        balance(args.validation.resolve())
     else:
         rows = balance()
         held_out_in_noise()
