@@ -5,7 +5,7 @@ import numpy as np
 from device.features import FrontEnd
 from training.corpora import LABELS
 from training.dataset import Examples
-from training.train import Batches
+from training.train import Batches, circumplex_targets
 
 
 def examples(n: int = 12, frames: int = 40, bands: int = 8, groups: np.ndarray | None = None) -> Examples:
@@ -117,3 +117,15 @@ def test_the_adversarial_trainer_shares_the_shipped_network_and_adds_only_a_corp
     extra = [w for w in trainer.weights if id(w) not in shipped]
     assert shipped <= {id(w) for w in trainer.weights}
     assert {w.path.split("/")[0] for w in extra} == {"corpus_hidden", "corpus"}
+
+
+def test_soft_labels_spread_a_share_of_each_label_over_its_neighbours_on_the_circumplex():
+    plain, soft = circumplex_targets(0.0), circumplex_targets(0.2)
+    np.testing.assert_array_equal(plain, np.eye(len(LABELS)))
+    np.testing.assert_allclose(soft.sum(axis=1), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(np.diag(soft), 0.8, rtol=1e-6)
+    angry = soft[LABELS.index("angry")]
+    assert angry[LABELS.index("disgust")] > angry[LABELS.index("sad")] > angry[LABELS.index("calm")] > 0
+    batches = Batches(examples(), FrontEnd(), size=8, seed=0, soft_labels=0.2)
+    _, y, _, _ = next(batches.epoch())
+    assert np.all(y.max(axis=1) == np.float32(0.8)) and np.all((y > 0).sum(axis=1) == len(LABELS))

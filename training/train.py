@@ -64,6 +64,9 @@ def add_recipe(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--adversary", type=float, default=0.0, metavar="SCALE",
                    help="train a corpus classifier on the pooled features through a gradient reversal of this "
                         "scale, so the features learn to hide which corpus spoke (0: off)")
+    p.add_argument("--soft-labels", type=float, default=0.0, metavar="SHARE",
+                   help="share of each label spread over the other emotions by their nearness on the circumplex "
+                        "(0: plain labels; being measured)")
     p.add_argument("--normalisation", choices=NORMALISATIONS, default="listener",
                    help="utterance: each utterance to zero mean and unit variance; listener: each frame "
                         "relative to the listener's mean spectrum, which the box learns as it hears them")
@@ -109,6 +112,17 @@ def parse_corpora(specs: list[str]) -> list[tuple[str, Path]]:
     return out
 
 
+def circumplex_targets(share: float, width: float = 0.5) -> np.ndarray:
+    """Return the (labels, labels) training targets: row i is label i with ``share`` of it spread over
+    the other emotions in proportion to ``exp(-distance / width)`` on the circumplex
+    (:mod:`device.circumplex`), so mistaking angry for disgust costs less than for calm."""
+    from device.circumplex import EMOTIONS
+
+    places = [EMOTIONS[label] for label in LABELS]
+    near = np.array([[math.exp(-a.distance(b) / width) if a is not b else 0.0 for b in places] for a in places])
+    return ((1.0 - share) * np.eye(len(LABELS)) + share * near / near.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
 class Batches:
     """Training batches: random offsets, SpecAugment masks, balanced corpora and classes, optional mixup.
 
@@ -120,9 +134,10 @@ class Batches:
     """
 
     def __init__(self, data: Examples, fe: FrontEnd, size: int, seed: int, mixup: float = 0.0,
-                 balance: float = 1.0, references: References | None = None):
+                 balance: float = 1.0, references: References | None = None, soft_labels: float = 0.0):
         self.data, self.fe, self.size, self.mixup, self.balance = data, fe, size, mixup, balance
         self.references = references
+        self.targets = circumplex_targets(soft_labels)
         self.rng = np.random.default_rng(seed)
         corpus_size = np.bincount(data.groups)[data.groups].astype(np.float64)
         p = corpus_size ** (balance - 1.0)
@@ -153,7 +168,7 @@ class Batches:
             if self.references is not None:
                 feats = [f - r for f, r in zip(feats, self.references.draw(idx, self.rng), strict=True)]
             x = np.stack([spec_augment(random_window(f, self.fe.frames, self.rng), self.rng) for f in feats])
-            y = np.eye(len(LABELS), dtype=np.float32)[self.data.labels[idx]]
+            y = self.targets[self.data.labels[idx]]
             corpus = np.eye(self.corpora, dtype=np.float32)[self.data.groups[idx]]
             yield self.mix(x, y, self.weights[self.data.labels[idx]], corpus)
 
@@ -185,7 +200,8 @@ def fit_member(data: Examples, fe: FrontEnd, args, seed: int, name: str, referen
     keras.utils.set_random_seed(seed)
     model = ds_cnn(fe.frames, fe.nfilt, len(LABELS), width=args.width, band_norm=args.band_norm,
                    name=name)
-    batches = Batches(data, fe, args.batch, seed, args.mixup, args.balance, references)
+    batches = Batches(data, fe, args.batch, seed, args.mixup, args.balance, references,
+                      args.soft_labels)
     steps = args.epochs * len(batches)
     schedule = keras.optimizers.schedules.CosineDecay(
         0.0, decay_steps=steps, warmup_target=3e-3, warmup_steps=max(1, steps // 20))
