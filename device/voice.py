@@ -46,6 +46,12 @@ def running_mean(mean: np.ndarray | None, count: int, x: np.ndarray, horizon: in
     return (x.copy() if mean is None else mean + (x - mean) / count), count
 
 
+def plain_mean(values: list[np.ndarray], dtype, horizon: int) -> tuple[np.ndarray | None, int]:
+    """Return ``(mean, count)`` of many values taken at once, in no order: their plain mean (None if
+    there are none), weighed as ``len(values)`` of them, at most ``horizon``."""
+    return (np.mean(np.asarray(values, dtype=dtype), axis=0) if values else None), min(len(values), horizon)
+
+
 class Voice:
     """The running reference spectrum of one box's listener(s)."""
 
@@ -75,11 +81,7 @@ class Voice:
     def hear_all(self, spectra: list[np.ndarray]) -> None:
         """Take many utterances at once, in no order: their plain mean, weighed as ``len(spectra)``
         utterances (at most ``horizon``). Nothing heard before counts any more."""
-        if not spectra:
-            self.forget()
-            return
-        self.mean = np.mean(np.asarray(spectra, dtype=np.float32), axis=0)
-        self.heard = min(len(spectra), self.horizon)
+        self.mean, self.heard = plain_mean(spectra, np.float32, self.horizon)
 
     def balance(self, scores: np.ndarray, share: float = BALANCE) -> np.ndarray:
         """Return ``scores`` (probabilities) with ``share`` of the listener's usual answer taken off:
@@ -110,8 +112,7 @@ class Voice:
 
     def answer_all(self, answers: list[np.ndarray]) -> None:
         """Take many answers at once, in no order (as :meth:`hear_all`)."""
-        self.answers = np.mean(np.asarray(answers, dtype=np.float64), axis=0) if answers else None
-        self.answered = min(len(answers), self.horizon)
+        self.answers, self.answered = plain_mean(answers, np.float64, self.horizon)
 
     def forget(self) -> None:
         """Back to the prior: as if nothing had been heard or answered."""
