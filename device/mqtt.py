@@ -10,7 +10,8 @@ A *retained* command is never obeyed: it would replay on every start and every r
 retained ``listen`` makes the box record with nobody pressing). It is logged with the command that
 clears it.
 
-On every (re)connect it publishes ``online`` and the discovery payloads, subscribes, and emits
+On every (re)connect it publishes ``online`` and the discovery payloads, subscribes, and once the
+broker acknowledges the subscription (so a command sent from then on is heard) emits
 :class:`~device.events.BrokerBack` so the state is published again; the same happens when Home
 Assistant announces ``online`` on ``<discovery_prefix>/status``. paho reconnects by itself with
 exponential backoff (1 s to 30 s); the first failure of an outage is logged with its reason, the
@@ -74,6 +75,8 @@ class Mqtt:
         self.client: mqtt.Client | None = None
         self._connected = threading.Event()
         self._started = False
+        self._listening = threading.Event()
+        self._subscription: int | None = None  # the mid of the last subscribe; its SUBACK emits BrokerBack
 
     # ------------------------------------------------------------ life cycle
     def _make_client(self) -> mqtt.Client:
@@ -91,6 +94,7 @@ class Mqtt:
         client.on_connect_fail = self._on_connect_fail
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
         return client
 
     def start(self) -> Mqtt:
@@ -136,6 +140,11 @@ class Mqtt:
         """Wait up to ``timeout`` seconds for a connection; whether there is one (a wait without sleeping)."""
         return self._connected.wait(timeout)
 
+    def wait_listening(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds until the broker has acknowledged the subscriptions (a command
+        published from then on is heard); whether it has."""
+        return self._listening.wait(timeout)
+
     def _where(self) -> str:
         return f"{self.settings.host}:{self.settings.port}"
 
@@ -168,12 +177,22 @@ class Mqtt:
             client.publish(self.availability_topic, "online", qos=1, retain=True)
             topics = [(self.command_topic, 1), (self.instance_topic, 1)] + \
                 ([(self.hass_status_topic, 1)] if self.hass_status_topic else [])
-            client.subscribe(topics)  # first: the retained instance we get back is the other box's, if any
+            # first: the retained instance we get back is the other box's, if any
+            self._subscription = client.subscribe(topics)[1]
             client.publish(self.instance_topic, self.instance, qos=1, retain=True)
             self.publish_discovery()
-            self.emit(BrokerBack())
         except Exception:  # a callback exception would end paho's thread
             log.exception("MQTT on_connect failed")
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
+        if mid != self._subscription:
+            return
+        self._listening.set()
+        refused = [str(code) for code in reason_codes if code.is_failure]
+        if refused:
+            log.warning("MQTT broker %s refused a subscription (%s): commands on %s may not arrive; check the "
+                        "broker's ACL for this user", self._where(), ", ".join(refused), self.command_topic)
+        self.emit(BrokerBack())  # subscribed: from here on a command is heard, so publish the state
 
     def _on_connect_fail(self, client, userdata) -> None:
         try:
@@ -192,6 +211,7 @@ class Mqtt:
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         was = self._connected.is_set()
         self._connected.clear()
+        self._listening.clear()
         if was and self._started:
             log.warning("MQTT broker %s lost (%s); reconnecting with backoff from %ss to %ss",
                         self._where(), reason_code, *self.backoff)

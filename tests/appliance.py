@@ -118,7 +118,9 @@ class Heard:
 class Appliance:
     """:class:`App` running in a thread, with its button on gpiozero's mock pins."""
 
-    def __init__(self, settings: Settings, recognizer, pin_factory, **kw):
+    def __init__(self, settings: Settings, recognizer, pin_factory, broker_up: bool = True, **kw):
+        self.broker_up = broker_up
+        """Whether entering waits until the MQTT link listens (a command published after it is heard)."""
         self.states = Recorder()
         """Every state the appliance published, in order."""
         self.app = App(settings, recognizer=recognizer, pin_factory=pin_factory, on_state=self.states, **kw)
@@ -130,6 +132,8 @@ class Appliance:
         self.thread.start()
         if not self.app.running.wait(20):
             raise AssertionError("the appliance did not start within 20s")
+        if self.app.mqtt and self.broker_up and not self.app.mqtt.wait_listening(20):
+            raise AssertionError("the appliance's MQTT link did not subscribe within 20s")
         return self
 
     def __exit__(self, *exc) -> None:

@@ -66,7 +66,7 @@ def test_broker_down_at_start_and_restarted_the_button_keeps_working(lib, mpd, m
     _, playlist_dir, map_path, emotions = lib
     emotion, path = speech
     mosquitto.stop()
-    with Appliance(settings_for(mpd, mosquitto, map_path, path), recognizer, mock_pins) as box:
+    with Appliance(settings_for(mpd, mosquitto, map_path, path), recognizer, mock_pins, broker_up=False) as box:
         box.press()
         box.wait_state(lambda s: s["state"] == "playing")
         wait_until(lambda: mpd_plays(mpd, tracks_of(playlist_dir, emotions[emotion])), 10, "MPD playing")

@@ -12,7 +12,7 @@ import pytest
 from device.config import MqttSettings
 from device.events import BrokerBack, Command
 from device.mqtt import Mqtt, instance_id
-from script.servers import free_port
+from script.servers import free_port, wait_until
 from tests.helpers import MqttWatcher, Recorder
 
 
@@ -76,13 +76,18 @@ def test_broker_down_at_start_then_up_then_restarted(mosquitto):
     mosquitto.stop()
     events = Recorder()
     with Mqtt(settings_for(mosquitto), events, backoff=(1, 2)) as link:
-        assert not link.wait_connected(0.5)
+        assert not link.wait_connected(0.5) and not link.wait_listening(0)
         link.publish_state({"state": "idle"})  # while down: skipped, no error
         mosquitto.start()
         events.wait_for(lambda e: isinstance(e, BrokerBack), timeout=15)
+        assert link.wait_listening(0)  # BrokerBack comes with the SUBACK: a command from now on is heard
         events.clear()
-        mosquitto.restart()
+        mosquitto.stop()
+        wait_until(lambda: not link.connected, 15, "the loss noticed")
+        assert not link.wait_listening(0)
+        mosquitto.start()
         events.wait_for(lambda e: isinstance(e, BrokerBack), timeout=15)
+        assert link.wait_listening(0)
         with MqttWatcher(mosquitto, ["emotune/t1/availability"]) as watcher:
             assert watcher.wait_for("emotune/t1/availability") == "online"
 
