@@ -1,8 +1,8 @@
 """``python -m device calibrate [--reset]``: what the box has learnt of its listener, or forget it.
 
-Prints the corrections per emotion (and whether the calibration acts yet), the label biases it
-learnt, and, per emotion, how often each playlist was kept. ``--reset`` forgets it all: back to
-the shipped model and the map's order (as the ``forget`` command does). Stop the daemon first
+Prints the corrections per emotion (and whether the calibration acts yet), the label biases and
+the strongest weights it learnt, and, per emotion, how often each playlist was kept. ``--reset``
+forgets it all: back to the shipped model and the map's order (as the ``forget`` command does). Stop the daemon first
 (``systemctl stop emotune``): a running daemon keeps what it learnt in memory and writes it again.
 """
 
@@ -46,6 +46,11 @@ def main(args) -> int:
     if cal.ready:
         print("label biases (added to the model's log-probabilities" + ("" if cal.active else " once it acts") + "):")
         print("  " + "  ".join(f"{label} {b:+.2f}" for label, b in zip(cal.labels, cal.bias, strict=True)))
+        leans = cal.leans()
+        if leans:
+            print("where it hears one label as another (the strongest weights):")
+            for heard, meant, w in leans:
+                print(f"  the model's {heard} {'counts toward' if w > 0 else 'counts against'} {meant} ({w:+.2f})")
     if learning.voice is not None:
         print(f"the listener's voice: {learning.voice.heard} utterance(s) heard"
               + (f" (it follows the last {learning.voice.horizon})" if learning.voice.heard else ""))

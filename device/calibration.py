@@ -2,22 +2,27 @@
 
 The shipped model is the same in every home; a person's voice is not RAVDESS's. When the listener
 says what they really felt (the MQTT ``feel`` command), the scores of that recognition and the
-true emotion become a *correction*. From corrections only, :class:`Calibration` learns one bias per
-label added to the model's log-probabilities (a prior shift: "this voice sounds angrier than it
-is"), fit by maximum a-posteriori with a Gaussian prior that pulls every bias toward 0, the
-shipped model. Each correction weighs by the inverse of how often its emotion was corrected, so the
-fit aims at recall of every emotion alike rather than at the emotions said most:
+true emotion become a *correction*. From corrections only, :class:`Calibration` learns a small
+affine map of the model's log-probabilities ("matrix scaling"): a bias per label (a prior shift,
+"this voice sounds angrier than it is") and a weight from each label the model hears to each label
+it answers ("when the model hears *surprised* in this voice, it is *happy*"):
 
-    calibrated = softmax(log(scores) + bias)
+    calibrated = softmax(centred(log(scores)) @ (I + weights) + bias)
+
+It is fit by maximum a-posteriori with Gaussian priors that pull the biases toward 0 and the
+weights toward 0, which is the shipped model. Each correction weighs by the inverse of how often its
+emotion was corrected, so the fit aims at recall of every emotion alike rather than at the emotions
+said most.
 
 It is bounded four ways, so that a few corrections cannot wreck the model: nothing changes before
-``min_corrections``; each bias stays within ``±max_bias``; the prior weighs as much as ``prior``
-corrections, so a handful moves it only a little; and it acts only once it has *earned* it: each
-correction is judged by a fit that had not seen it (cross-validation over the corrections), and
-that must get at least ``margin`` more of them right than the shipped model does. A voice whose
-corrections disagree with each other is left to the shipped model. The shipped model file is never
-touched; :meth:`Calibration.forget` returns to it. Applying costs a few microseconds; the judging
-(ten fits, a few milliseconds) happens once after each correction.
+``min_corrections``; each bias stays within ``±max_bias`` and each weight within ``±max_weight``;
+the priors weigh as much as ``prior`` and ``weight_prior`` corrections, so a handful moves it only
+a little; and it acts only once it has *earned* it: each correction is judged by a fit that had not
+seen it (cross-validation over the corrections), and that must get at least ``margin`` more of
+them right than the shipped model does. A voice whose corrections disagree with each other is left
+to the shipped model. The shipped model file is never touched; :meth:`Calibration.forget` returns
+to it. Applying costs a few microseconds; the judging (ten fits, tens of milliseconds) happens once
+after each correction, when the calibration is next asked whether it acts.
 
 >>> cal = Calibration(("calm", "sad"), CalibrationSettings(min_corrections=2))
 >>> cal.apply({"calm": 0.6, "sad": 0.4})                # no corrections: the model as shipped
@@ -47,9 +52,13 @@ class CalibrationSettings:
     """Corrections needed before the calibration acts at all."""
     max_bias: float = 3.0
     """Largest shift of one label's log-probability (3: up to 20 times the odds)."""
+    max_weight: float = 0.5
+    """Largest weight from one label's log-probability to another's answer (on top of the identity)."""
     prior: float = 1.0
-    """How many corrections' worth the pull toward the shipped model weighs (chosen in ``bench/calibrate.py``)."""
-    margin: int = 1
+    """How many corrections' worth the pull of the biases toward 0 weighs (chosen in ``bench/calibrate.py``)."""
+    weight_prior: float = 4.0
+    """How many corrections' worth the pull of the weights toward 0 weighs (chosen in ``bench/calibrate.py``)."""
+    margin: int = 2
     """How many more corrections a fit that had not seen them must get right than the shipped model
     before the calibration acts (chosen in ``bench/calibrate.py``)."""
     folds: int = 10
@@ -59,7 +68,7 @@ class CalibrationSettings:
 
 
 class Calibration:
-    """Per-household label biases over a model's scores, learnt from corrections.
+    """Per-household label biases and weights over a model's scores, learnt from corrections.
 
     ``labels`` are the model's labels in order. :meth:`learn` adds a correction and refits;
     :meth:`apply` gives calibrated scores; :meth:`to_dict` / :meth:`from_dict` store it.
@@ -70,6 +79,8 @@ class Calibration:
         self.settings = settings
         self.corrections: list[tuple[np.ndarray, int]] = []
         self.bias = np.zeros(len(self.labels))
+        self.weights = np.zeros((len(self.labels), len(self.labels)))
+        """``weights[i, j]``: how much the model's log-probability of label i adds to the answer j."""
         self._evidence: int | None = None
 
     @property
@@ -101,7 +112,7 @@ class Calibration:
         """Return ``scores`` (label -> probability) calibrated; unchanged until :attr:`active`."""
         if not self.active:
             return dict(scores)
-        z = self._logs(scores) + self.bias
+        z = _mapped(self._logs(scores)[None], (self.weights, self.bias))[0]
         p = np.exp(z - z.max())
         p /= p.sum()
         return {label: float(v) for label, v in zip(self.labels, p, strict=True)}
@@ -123,6 +134,14 @@ class Calibration:
         """How many corrections said each label (for people: ``device history``, Home Assistant)."""
         seen = np.bincount([y for _, y in self.corrections], minlength=len(self.labels))
         return {label: int(n) for label, n in zip(self.labels, seen, strict=True) if n}
+
+    def leans(self, count: int = 3, least: float = 0.05) -> list[tuple[str, str, float]]:
+        """Return up to ``count`` of the strongest weights between two different labels, as
+        ``(label the model hears, label answered, weight)``, strongest first; none under ``least``."""
+        off = self.weights - np.diag(np.diag(self.weights))
+        order = np.argsort(-np.abs(off), axis=None)[:count]
+        return [(self.labels[i], self.labels[j], float(off[i, j]))
+                for i, j in zip(*np.unravel_index(order, off.shape), strict=True) if abs(off[i, j]) >= least]
 
     # ------------------------------------------------------------ storage
     def to_dict(self) -> dict:
@@ -151,7 +170,8 @@ class Calibration:
         return np.log(np.clip([float(scores[label]) for label in self.labels], FLOOR, 1.0))
 
     def _refit(self) -> None:
-        self.bias = self._fit(self.corrections) if self.ready else np.zeros(len(self.labels))
+        zero = np.zeros(len(self.labels))
+        self.weights, self.bias = self._fit(self.corrections) if self.ready else (np.diag(zero), zero)
         self._evidence = None
 
     def _judge(self) -> int:
@@ -162,25 +182,48 @@ class Calibration:
         wins = 0
         for fold in range(k):
             rest = [c for i, c in enumerate(self.corrections) if i % k != fold]
-            bias = self._fit(rest) if rest else np.zeros(len(self.labels))  # one correction: nothing to judge by
+            if not rest:  # one correction: nothing to judge by
+                continue
+            fit = self._fit(rest)
             for x, said in self.corrections[fold::k]:
-                wins += int(np.argmax(x + bias) == said) - int(np.argmax(x) == said)
+                wins += int(np.argmax(_mapped(x[None], fit)[0]) == said) - int(np.argmax(x) == said)
         return wins
 
-    def _fit(self, corrections: list[tuple[np.ndarray, int]], steps: int = 200) -> np.ndarray:
-        """Return the MAP biases: weighted softmax cross-entropy of ``corrections`` plus the prior, by descent."""
-        x = np.stack([c[0] for c in corrections])
+    def _fit(self, corrections: list[tuple[np.ndarray, int]]) -> tuple[np.ndarray, np.ndarray]:
+        """Return the MAP ``(weights, bias)``: weighted softmax cross-entropy of ``corrections`` plus the priors."""
+        from scipy.optimize import minimize  # only when fitting: the box starts without it
+
+        n_labels, s = len(self.labels), self.settings
+        x = _centred(np.stack([c[0] for c in corrections]))
         said = np.array([c[1] for c in corrections])
-        y = np.eye(len(self.labels))[said]
-        weight = 1.0 / np.bincount(said, minlength=len(self.labels))[said]
+        y = np.eye(n_labels)[said]
+        weight = 1.0 / np.bincount(said, minlength=n_labels)[said]
         weight /= weight.sum()  # each emotion corrected weighs the same in total
-        n, s = len(x), self.settings
-        # The cross-entropy's curvature is at most 1/2, the prior's prior/n: a step of 1/(sum) never overshoots.
-        bias, rate = np.zeros(len(self.labels)), 1.0 / (0.5 + s.prior / n)
-        for _ in range(steps):
-            z = x + bias
-            p = np.exp(z - z.max(axis=1, keepdims=True))
-            p /= p.sum(axis=1, keepdims=True)
-            grad = (weight[:, None] * (p - y)).sum(axis=0) + (s.prior / n) * bias
-            bias = np.clip(bias - rate * grad, -s.max_bias, s.max_bias)
-        return np.clip(bias - bias.mean(), -s.max_bias, s.max_bias)  # only differences between labels matter
+        pull = np.concatenate([np.full(n_labels, s.prior), np.full(n_labels * n_labels, s.weight_prior)]) / len(x)
+
+        def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
+            bias, weights = theta[:n_labels], theta[n_labels:].reshape(n_labels, n_labels)
+            z = x + x @ weights + bias
+            z -= z.max(axis=1, keepdims=True)
+            logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+            g = weight[:, None] * (np.exp(logp) - y)
+            grad = np.concatenate([g.sum(axis=0), (x.T @ g).ravel()]) + pull * theta
+            return float(-(weight * (y * logp).sum(axis=1)).sum() + 0.5 * (pull * theta) @ theta), grad
+
+        bounds = [(-s.max_bias, s.max_bias)] * n_labels + [(-s.max_weight, s.max_weight)] * (n_labels * n_labels)
+        theta = minimize(loss, np.zeros(len(pull)), jac=True, method="L-BFGS-B", bounds=bounds,
+                         options={"maxiter": 200}).x
+        bias = np.clip(theta[:n_labels] - theta[:n_labels].mean(), -s.max_bias, s.max_bias)  # only differences matter
+        return theta[n_labels:].reshape(n_labels, n_labels), bias
+
+
+def _centred(logs: np.ndarray) -> np.ndarray:
+    """Return each row of log-probabilities less its mean (a softmax does not see the difference)."""
+    return logs - logs.mean(axis=-1, keepdims=True)
+
+
+def _mapped(logs: np.ndarray, fit: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """Return the calibrated logits of rows of log-probabilities under ``fit = (weights, bias)``."""
+    x = _centred(logs)
+    weights, bias = fit
+    return x + x @ weights + bias

@@ -50,13 +50,20 @@ def test_calibration_acts_only_where_it_beats_the_shipped_model_on_corrections_i
 
 
 def test_calibration_is_bounded_however_many_corrections_agree():
-    settings = CalibrationSettings(min_corrections=1, max_bias=1.0, keep=50)
-    cal = Calibration(LABELS, settings)
-    for _ in range(500):
-        cal.learn(scores(neutral=0.9), "sad")
-    assert np.abs(cal.bias).max() <= 1.0 + 1e-9 and len(cal.corrections) == 50
-    sure = cal.apply(scores(neutral=0.97))
-    assert max(sure, key=sure.get) == "neutral"  # a sure answer is not overturned by the bias alone
+    biased, mapped = (Calibration(LABELS, CalibrationSettings(min_corrections=1, max_bias=1.0, max_weight=w, keep=50))
+                      for w in (0.0, 0.25))
+    for cal in (biased, mapped):
+        for _ in range(500):
+            cal.learn(scores(neutral=0.9), "sad")  # whenever the model hears neutral, this listener is sad
+        assert np.abs(cal.bias).max() <= 1.0 + 1e-9 and np.abs(cal.weights).max() <= cal.settings.max_weight + 1e-9
+        assert len(cal.corrections) == 50
+    assert not biased.active  # within ±1 the biases cannot turn a 0.9 neutral into sad: it stays out of the way
+    assert max(biased.apply(scores(neutral=0.97)), key=biased.apply(scores(neutral=0.97)).get) == "neutral"
+    assert mapped.active
+    mapped_sure = mapped.apply(scores(neutral=0.97))
+    assert max(mapped_sure, key=mapped_sure.get) == "sad"  # weights learn the mapping itself...
+    assert mapped_sure["sad"] < 0.9  # ...but bounded, it stays less sure than the model was
+    assert ("neutral", "sad", 0.25) in mapped.leans(count=16) and biased.leans() == []  # what `calibrate` shows
 
 
 def test_a_few_corrections_move_it_less_than_many():
