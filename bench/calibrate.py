@@ -179,19 +179,23 @@ def main() -> int:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--prior", type=float, default=CalibrationSettings.prior)
     p.add_argument("--max-bias", type=float, default=CalibrationSettings.max_bias)
+    p.add_argument("--weight-prior", type=float, default=CalibrationSettings.weight_prior)
+    p.add_argument("--max-weight", type=float, default=CalibrationSettings.max_weight,
+                   help="bound of each weight (0: biases only)")
+    p.add_argument("--margin", type=int, default=CalibrationSettings.margin)
     p.add_argument("--balance", type=float, default=BALANCE,
                    help="share of answer balancing before the corrections (0: the model's own scores)")
     args = p.parse_args()
     if not DATA.is_dir():
         raise SystemExit(f"bench: no corpora at {DATA}")
-    settings = CalibrationSettings(prior=args.prior, max_bias=args.max_bias)
+    settings = CalibrationSettings(prior=args.prior, max_bias=args.max_bias, weight_prior=args.weight_prior,
+                                   max_weight=args.max_weight, margin=args.margin)
     found = measure(settings, args.repeats, args.seed, args.balance)
     for line in summarise(found):
         print(line)
     FIGURES.mkdir(exist_ok=True)
     plot(found, FIGURES / "calibrate.png")
-    shipped = (args.prior, args.max_bias, args.balance) == (CalibrationSettings.prior, CalibrationSettings.max_bias,
-                                                            BALANCE)
+    shipped = settings == CalibrationSettings() and args.balance == BALANCE
     if not args.no_readme and shipped:
         rows = []
         for group, by_n in found.items():
