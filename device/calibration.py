@@ -170,8 +170,8 @@ class Calibration:
         return np.log(np.clip([float(scores[label]) for label in self.labels], FLOOR, 1.0))
 
     def _refit(self) -> None:
-        zero = np.zeros(len(self.labels))
-        self.weights, self.bias = self._fit(self.corrections) if self.ready else (np.diag(zero), zero)
+        n = len(self.labels)
+        self.weights, self.bias = self._fit(self.corrections) if self.ready else (np.zeros((n, n)), np.zeros(n))
         self._evidence = None
 
     def _judge(self) -> int:

@@ -187,12 +187,11 @@ class Mqtt:
     def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
         if mid != self._subscription:
             return
-        self._listening.set()
-        refused = [str(code) for code in reason_codes if code.is_failure]
-        if refused:
-            log.warning("MQTT broker %s refused a subscription (%s): commands on %s may not arrive; check the "
-                        "broker's ACL for this user", self._where(), ", ".join(refused), self.command_topic)
-        self.emit(BrokerBack())  # subscribed: from here on a command is heard, so publish the state
+        try:
+            self._listening.set()
+            self.emit(BrokerBack())  # subscribed: from here on a command is heard, so publish the state
+        except Exception:  # a callback exception would end paho's thread
+            log.exception("MQTT on_subscribe failed")
 
     def _on_connect_fail(self, client, userdata) -> None:
         try:
