@@ -21,7 +21,7 @@ a little; and it acts only once it has *earned* it: each correction is judged by
 seen it (cross-validation over the corrections), and that must get at least ``margin`` more of
 them right than the shipped model does. A voice whose corrections disagree with each other is left
 to the shipped model. The shipped model file is never touched; :meth:`Calibration.forget` returns
-to it. Applying costs a few microseconds; the judging (ten fits, tens of milliseconds) happens once
+to it. Applying costs about 20 microseconds; the judging (ten fits, 15-30 ms on a PC) happens once
 after each correction, when the calibration is next asked whether it acts.
 
 >>> cal = Calibration(("calm", "sad"), CalibrationSettings(min_corrections=2))
