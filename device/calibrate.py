@@ -2,8 +2,9 @@
 
 Prints the corrections per emotion (and whether the calibration acts yet), the label biases and
 the strongest weights it learnt, and, per emotion, how often each playlist was kept. ``--reset``
-forgets it all: back to the shipped model and the map's order (as the ``forget`` command does). Stop the daemon first
-(``systemctl stop emotune``): a running daemon keeps what it learnt in memory and writes it again.
+forgets it all: back to the shipped model and the map's order (as the ``forget`` command does).
+Stop the daemon first (``systemctl stop emotune``): a running daemon keeps what it learnt in memory
+and writes it again.
 """
 
 from __future__ import annotations
