@@ -104,3 +104,19 @@ def test_history_and_calibrate_show_what_was_learnt_and_calibrate_reset_forgets_
     assert main(["calibrate", "--learning", str(tmp_path / "learning.json"), "--reset"]) == 0
     assert "forgot everything" in capsys.readouterr().out
     assert Learning(tmp_path / "learning.json", load().labels).ranker.counts == {}
+
+
+def test_calibrate_shows_the_weights_of_a_calibration_that_acts(tmp_path, capsys):
+    from device.card import load
+    from device.learning import Learning
+
+    labels = load().labels
+    heard = {label: 0.05 for label in labels} | {"happy": 0.5, "surprised": 0.15}
+    learning = Learning(tmp_path / "learning.json", labels)
+    for _ in range(12):
+        learning.calibration.learn(heard, "surprised")  # this voice's surprise sounds happy to the model
+    learning.save()
+    assert main(["calibrate", "--learning", str(tmp_path / "learning.json")]) == 0
+    out = capsys.readouterr().out
+    assert "the calibration is acting (+12 right against the shipped model" in out
+    assert "the model's happy counts toward surprised (+0.50)" in out
