@@ -137,9 +137,9 @@ def held_out_in_noise(corpus: str = "ravdess", snr_db: float = 10.0) -> None:
     from training import corpora
     from training.dataset import device_windows, noisy, read_all
 
-    report = json.loads((ROOT / "models" / "validation" / "emotune-ser.validation.json").read_text(encoding="utf-8"))
-    card = cards.load(ROOT / "models" / "validation" / "speakers.json")
-    held = set(report["folds"]["speakers"]["heldout_speakers"])
+    card_path, held = folds()["speakers"]
+    card = cards.load(card_path)
+    report = json.loads((VALIDATION / "emotune-ser.validation.json").read_text(encoding="utf-8"))
     words = shlex.split(report["command"])
     names = [words[i + 1].partition("=")[0] for i, word in enumerate(words) if word == "--corpus"]
     clips = [c for name in names for c in corpora.load(name, DATA / name) if c.speaker in held]
