@@ -66,7 +66,7 @@ def add_recipe(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
                         "scale, so the features learn to hide which corpus spoke (0: off)")
     p.add_argument("--soft-labels", type=float, default=0.0, metavar="SHARE",
                    help="share of each label spread over the other emotions by their nearness on the circumplex "
-                        "(0: plain labels; being measured)")
+                        "(0: plain labels; measured and not kept, see the README)")
     p.add_argument("--normalisation", choices=NORMALISATIONS, default="listener",
                    help="utterance: each utterance to zero mean and unit variance; listener: each frame "
                         "relative to the listener's mean spectrum, which the box learns as it hears them")
