@@ -244,6 +244,28 @@ def test_training_draws_references_from_a_first_press_to_a_settled_box():
     assert np.all(drawn.std(axis=1)[level != settled] > 0.05)  # and spread over that range
 
 
+
+
+def test_a_box_settled_in_the_augmented_room_hears_the_room_in_its_reference():
+    """An augmented copy (here: louder by 1 and +2 dB-ish in the upper half of the bands, like a
+    noisy room) is heard relative to a reference that has the same room in it, so the room cancels
+    and the copy looks like its clean clip to the model; ``level`` moves the reference by the
+    copy's overall level only."""
+    from training.voices import References, prior
+
+    data, speakers = examples_of_two_speakers()
+    for k in range(1, 8, 2):
+        data.features[k][:, 32:] += 2.0
+    fe = replace(LISTENER, voice_prior=prior(data, speakers))
+    rows = np.arange(8)
+    heard = {room: np.stack([f.mean(axis=0) for f in data.features]) - References(
+        data, speakers, fe, seed=0, subset=2, room=room).settle(rows) for room in ("bands", "level")}
+    np.testing.assert_allclose(heard["bands"][1::2], heard["bands"][0::2], atol=0.05)  # the room is gone
+    colour = heard["level"][1::2] - heard["level"][0::2]
+    np.testing.assert_allclose(colour[:, :32], -1.0, atol=0.05)  # the level only: the colour is left
+    np.testing.assert_allclose(colour[:, 32:], 1.0, atol=0.05)
+    with pytest.raises(ValueError, match="room 'kitchen'"):
+        References(data, speakers, fe, seed=0, room="kitchen")
 def test_evaluation_hears_each_speaker_as_a_settled_box():
     from training.dataset import device_windows, settled_voices
 

@@ -95,14 +95,15 @@ def main(args) -> int:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     recipe = {k: getattr(args, k) for k in ("epochs", "copies", "width", "batch", "members", "mixup", "balance",
-                                            "band_norm", "speed", "adversary", "soft_labels", "normalisation", "seed")}
+                                            "band_norm", "speed", "adversary", "soft_labels", "normalisation", "room",
+                                            "seed")}
     doc: dict = {"command": "python -m training " + shlex.join(args.argv), "recipe": recipe,
                  "corpora": sorted({c.corpus for c in clips}), "folds": {}}
     for n, (name, held) in enumerate(plan.items(), 1):
         log.info("fold %d/%d %s: holding out %d speakers", n, len(plan), name, len(held))
         test = np.array([i for i, c in enumerate(clips) if c.speaker in held], dtype=np.int64)
         fold_data = data.take(np.setdiff1d(np.arange(len(clips)), test))
-        fold_fe, references = train.listening(fold_data, clips, fe, args.seed)
+        fold_fe, references = train.listening(fold_data, clips, fe, args.seed, args.room)
         model = train.fit_model(fold_data, fold_fe, args, references)
         fold_card = out.with_name(f"{name}.json")
         training = {"fold": name, "heldout_speakers": sorted(held), "examples": len(fold_data)}

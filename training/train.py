@@ -20,7 +20,7 @@ from . import corpora, splits
 from .augment import Augmenter
 from .corpora import LABELS, Clip
 from .dataset import Examples, augmenters, cached, chain_key, examples, random_window, read_all, spec_augment
-from .voices import References, prior
+from .voices import ROOMS, References, prior
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,10 @@ def add_recipe(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--normalisation", choices=NORMALISATIONS, default="listener",
                    help="utterance: each utterance to zero mean and unit variance; listener: each frame "
                         "relative to the listener's mean spectrum, which the box learns as it hears them")
+    p.add_argument("--room", choices=ROOMS, default="level",
+                   help="listener: how an augmented copy's reference follows the room the augmentation made: "
+                        "bands (its noise, colour and echo, as a box settled in that room hears) or level "
+                        "(its gain only)")
     p.add_argument("--seed", type=int, default=20261125)
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     p.add_argument("--noise-snr", type=float, default=10.0, help="SNR (dB) of the white-noise evaluation")
@@ -265,14 +269,15 @@ def prepare(clips: list[Clip], fe: FrontEnd, args, exclude: set[str]) -> tuple[l
     return clips, samples, data
 
 
-def listening(data: Examples, clips: list[Clip], fe: FrontEnd, seed: int) -> tuple[FrontEnd, References | None]:
+def listening(data: Examples, clips: list[Clip], fe: FrontEnd, seed: int,
+              room: str = "level") -> tuple[FrontEnd, References | None]:
     """Return the front-end to ship for a model trained on ``data`` and, with ``listener``
     normalisation, its voice prior filled in and the training references (else None)."""
     if not fe.listener:
         return fe, None
     speakers = np.array([c.speaker for c in clips])
     fe = replace(fe, voice_prior=prior(data, speakers))
-    return fe, References(data, speakers, fe, seed)
+    return fe, References(data, speakers, fe, seed, room=room)
 
 
 def main(args) -> int:
@@ -296,7 +301,7 @@ def main(args) -> int:
     log.info("%d training clips from %d speakers; %d held-out clips from %s", len(train),
              len({clips[i].speaker for i in train}), len(test), ", ".join(holdout) or "nobody")
     data = data.take(train)
-    fe, references = listening(data, clips, fe, args.seed)
+    fe, references = listening(data, clips, fe, args.seed, args.room)
     model = fit_model(data, fe, args, references)
     names = sorted({c.corpus for c in clips})
     training = {

@@ -7,8 +7,10 @@ whole range, so the model works from the first press on and gets better as the b
 
 - the listener's mean is that of a random ``subset`` of the speaker's clean clips (an emotional
   mix like any household's, not the corpus's exact balance);
-- an augmented copy's reference moves with the copy's level (its random gain is the room's and
-  the microphone's, which a box's own mean absorbs);
+- an augmented copy's reference moves with what the augmentation did to the copy's mean spectrum:
+  its random gain, microphone colour, reverberation and noise are the room's, which a box settled
+  in that room has in its own mean too (``room="bands"``, every band); ``room="level"`` moves it
+  only by the copy's overall level, as a clean reference heard at the room's gain;
 - the blend weight is uniform in [0, 1].
 """
 
@@ -45,16 +47,23 @@ def prior(data: Examples, speakers: np.ndarray) -> tuple[float, ...]:
     return tuple(float(v) for v in mean - mean.mean())
 
 
+ROOMS = ("bands", "level")
+"""How an augmented copy's reference follows the copy: in every band, or by its overall level only."""
+
+
 class References:
     """Draws a reference spectrum for every training example (see the module's docstring)."""
 
     def __init__(self, data: Examples, speakers: np.ndarray, fe: FrontEnd, seed: int, subset: int = 20,
-                 draws: int = 8):
+                 draws: int = 8, room: str = "level"):
+        if room not in ROOMS:
+            raise ValueError(f"room {room!r}: use one of {', '.join(ROOMS)}")
         rng = np.random.default_rng(seed)
         spec = spectra(data)
         clean = clean_rows(data)
         self.level = spec.mean(axis=1)
-        self.offset = self.level - self.level[clean]
+        change = spec - spec[clean]
+        self.offset = change if room == "bands" else change.mean(axis=1, keepdims=True)
         self.prior = np.asarray(fe.voice_prior, dtype=np.float32)
         who = speakers[data.clips]
         names = np.unique(who)
@@ -71,11 +80,11 @@ class References:
     def draw(self, rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Return a reference (len(rows), nfilt) for examples ``rows``: a random stage of a box's life."""
         listener = self.listeners[self.speaker[rows], rng.integers(self.listeners.shape[1], size=len(rows))]
-        listener += self.offset[rows, None]
+        listener += self.offset[rows]
         cold = self.prior[None] + self.level[rows, None]
         w = rng.uniform(size=(len(rows), 1)).astype(np.float32)
         return w * listener + (1 - w) * cold
 
     def settle(self, rows: np.ndarray) -> np.ndarray:
         """Return the references of a box that has heard all of each speaker's clips (for int8 calibration)."""
-        return self.settled[self.speaker[rows]] + self.offset[rows, None]
+        return self.settled[self.speaker[rows]] + self.offset[rows]
