@@ -54,8 +54,12 @@ def folds(validation: Path = VALIDATION) -> dict[str, tuple[Path, set[str]]]:
             for name, fold in report["folds"].items()}
 
 
+KEYS = ("speaker", "label", "scores", "path")
+
+
 def fold_scores(name: str, card_path: Path, speakers: set[str]) -> dict:
-    """Return (cached) ``{"speaker", "label", "scores"}`` arrays of the fold's model on its held-out speakers."""
+    """Return (cached) ``{"speaker", "label", "scores", "path"}`` arrays of the fold's model on its held-out
+    speakers, one row per clip with speech."""
     from training import corpora  # the corpus loaders: workstation code, like the rest of bench/
 
     model = cards.load(card_path)
@@ -63,8 +67,8 @@ def fold_scores(name: str, card_path: Path, speakers: set[str]) -> dict:
     cache = folder / f"calibrate-{name}.npz"
     if cache.exists():
         with np.load(cache) as z:
-            if str(z["fingerprint"]) == model.fingerprint:
-                return {k: z[k] for k in ("speaker", "label", "scores")}
+            if str(z["fingerprint"]) == model.fingerprint and "path" in z.files:
+                return {k: z[k] for k in KEYS}
     rows = []
     for corpus in sorted({s.partition(":")[0] for s in speakers}):
         clips = [c for c in corpora.load(corpus, DATA / corpus) if c.speaker in speakers]
@@ -72,10 +76,10 @@ def fold_scores(name: str, card_path: Path, speakers: set[str]) -> dict:
             mine = [c for c in clips if c.speaker == speaker]
             recognizer = Recognizer(card_path)
             recognizer.settle(c.path for c in mine)  # the box has heard this person before, in no order
-            rows += [(c.speaker, c.label, [p.scores[label] for label in model.labels])
+            rows += [(c.speaker, c.label, [p.scores[label] for label in model.labels], str(c.path))
                      for c, p in _classify_all(recognizer, mine)]
     data = {"speaker": np.array([r[0] for r in rows]), "label": np.array([r[1] for r in rows]),
-            "scores": np.array([r[2] for r in rows], dtype=np.float32)}
+            "scores": np.array([r[2] for r in rows], dtype=np.float32), "path": np.array([r[3] for r in rows])}
     folder.mkdir(parents=True, exist_ok=True)
     np.savez(cache, fingerprint=model.fingerprint, **data)
     return data

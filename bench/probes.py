@@ -6,6 +6,9 @@ speaker's mean, as a settled box hears them), with and without pitch (a plain au
 tracker: median, 10-90 % range and jitter of log-f0, its slope, the voiced share, the energy's
 spread), and with each speaker's z-scores instead of differences from the mean.
 
+``blend``: would that logistic regression add to the network? The validation folds' settled scores
+with ``w`` times its log-probabilities added, on each fold's held-out people.
+
 ``balance``: on the validation folds' own settled scores (cached by ``bench/calibrate.py``), what
 a share ``a`` of *answer balancing* would do (each answer divided by the box's usual answer for
 this listener to the power ``a``, :meth:`device.voice.Voice.balance`, so an emotion the model
@@ -15,6 +18,7 @@ emotion is 70 % of what is said (40 clips drawn per person, 20 draws); and on th
 RAVDESS actors of the ``speakers`` fold, clean and in white noise at 10 dB SNR (the card's conditions).
 
     .venv/bin/python bench/probes.py features     # about 1 minute on two cores
+    .venv/bin/python bench/probes.py blend        # and the folds' scores, cached by bench/calibrate.py
     .venv/bin/python bench/probes.py balance
     .venv/bin/python bench/probes.py balance --validation build/validation-adv   # another run's folds
 
@@ -111,24 +115,68 @@ def loco(x: np.ndarray, labels: np.ndarray, corpora: np.ndarray) -> list[float]:
     return out
 
 
-def features() -> None:
+def table() -> dict[str, np.ndarray]:
+    """Return every clip with speech of the five corpora: its path, label, speaker, corpus and
+    utterance statistics (``mel``, ``prosody``; raw, not yet relative to the speaker)."""
     from training import corpora
 
     clips = [c for name in CORPORA for c in corpora.load(name, DATA / name)]
     with multiprocessing.Pool(2) as pool:
         found = pool.map(statistics, [c.path for c in clips], chunksize=20)
     kept = [i for i, f in enumerate(found) if f is not None]
-    mel, prosody = (np.stack([found[i][j] for i in kept]) for j in (0, 1))
-    labels = np.array([clips[i].label for i in kept])
-    speakers = np.array([clips[i].speaker for i in kept])
-    corpora_of = np.array([clips[i].corpus for i in kept])
-    print(f"{len(kept)} of {len(clips)} clips hold speech; LOCO UA: {' '.join(CORPORA)}")
+    print(f"{len(kept)} of {len(clips)} clips hold speech")
+    return {"path": np.array([str(clips[i].path) for i in kept]), "label": np.array([clips[i].label for i in kept]),
+            "speaker": np.array([clips[i].speaker for i in kept]), "corpus": np.array([clips[i].corpus for i in kept]),
+            "mel": np.stack([found[i][0] for i in kept]), "prosody": np.stack([found[i][1] for i in kept])}
+
+
+def features() -> None:
+    t = table()
+    mel, prosody, speakers = t["mel"], t["prosody"], t["speaker"]
+    print(f"LOCO UA: {' '.join(CORPORA)}")
     for name, x in (("log-mel statistics", per_speaker(mel, speakers)),
                     ("pitch statistics", per_speaker(prosody, speakers)),
                     ("log-mel + pitch", per_speaker(np.hstack([mel, prosody]), speakers)),
                     ("log-mel, speaker z-scores", per_speaker(mel, speakers, scale=True))):
-        found_ua = loco(x, labels, corpora_of)
+        found_ua = loco(x, t["label"], t["corpus"])
         print(f"  {name:<26} {' '.join(f'{u:.3f}' for u in found_ua)}  mean {np.mean(found_ua):.3f}")
+
+
+def blend(weights: tuple[float, ...] = (0.0, 0.25, 0.5, 1.0)) -> None:
+    """Print what adding ``w`` times the log-probabilities of the ``features`` logistic regression
+    (trained on the clips the fold's network trained on) to the network's would score: the
+    leave-one-corpus-out folds and the held-out speakers, each over its corpus's classes."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    t = table()
+    x = per_speaker(t["mel"], t["speaker"])
+    labels = cards.load().labels
+    found: dict[float, dict[str, float]] = {w: {} for w in weights}
+    for name, (card_path, speakers) in folds().items():
+        net = fold_scores(name, card_path, speakers)
+        train = ~np.isin(t["speaker"], sorted(speakers))
+        scaler = StandardScaler().fit(x[train])
+        clf = LogisticRegression(C=0.05, max_iter=2000, class_weight="balanced").fit(scaler.transform(x[train]),
+                                                                                        t["label"][train])
+        row = {path: i for i, path in enumerate(t["path"])}
+        both = np.array([p in row for p in net["path"]])
+        linear = clf.predict_proba(scaler.transform(x[[row[p] for p in net["path"][both]]]))
+        corpus_of = np.array([s.partition(":")[0] for s in net["speaker"][both].astype(str)])
+        for corpus in np.unique(corpus_of):
+            mine = corpus_of == corpus
+            truth = net["label"][both][mine]
+            classes = [c for c in labels if c in set(truth)]
+            a = np.log(net["scores"][both][mine][:, [labels.index(c) for c in classes]] + 1e-6)
+            b = np.log(linear[mine][:, [list(clf.classes_).index(c) for c in classes]] + 1e-6)
+            for w in weights:
+                key = f"left out {corpus}" if name.startswith("loco-") else f"held-out {corpus}"
+                found[w][key] = ua(truth, np.array(classes)[(a + w * b).argmax(axis=1)])
+    keys = list(found[weights[0]])
+    print("network + w x logistic regression, int8 settled UA: " + ", ".join(keys))
+    for w in weights:
+        loco_mean = np.mean([v for k, v in found[w].items() if k.startswith("left out")])
+        print(f"  w = {w:<4} {' '.join(f'{found[w][k]:.3f}' for k in keys)}  LOCO mean {loco_mean:.3f}")
 
 
 def held_out_in_noise(corpus: str = "ravdess", snr_db: float = 10.0) -> None:
@@ -210,7 +258,7 @@ def balance(validation: Path = VALIDATION, draws: int = 20, size: int = 40, domi
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("probe", choices=("features", "balance"))
+    p.add_argument("probe", choices=("features", "blend", "balance"))
     p.add_argument("--no-readme", action="store_true", help="print only; leave README.md alone")
     p.add_argument("--validation", type=Path, default=VALIDATION,
                    help="balance: the folds of another validation run (its --out folder; prints only)")
@@ -219,6 +267,8 @@ def main() -> int:
         raise SystemExit(f"bench: no corpora at {DATA}")
     if args.probe == "features":
         features()
+    elif args.probe == "blend":
+        blend()
     elif args.validation.resolve() != VALIDATION:
         balance(args.validation.resolve())
     else:
