@@ -113,7 +113,9 @@ class Recognizer:
         fe = self.card.frontend
         if not fe.listener:
             return 0
-        paths, spectra = list(paths), []
+        # One canonical order: a mean's last bit depends on the order it is summed in, and an
+        # int8 model can turn that bit into a visible difference.
+        paths, spectra = sorted(paths, key=str), []
         for path in paths:
             try:
                 spectra.append(spectrum(speech_features(self._read(path), fe)[0]))

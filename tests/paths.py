@@ -10,7 +10,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 """The repository's root (the tests run with it as the working directory and on ``sys.path``)."""
 SAMPLES = REPO / "samples"
-"""Eight RAVDESS utterances of actors 17-20, whom the shipped model never heard (``samples/README.md``)."""
+"""Eight RAVDESS utterances of actors 17-20 (``samples/README.md``); the shipped model trained on them."""
 SENTENCE = SAMPLES / "03-01-05-02-02-01-17.flac"
 """Actor 17 saying "Dogs are sitting by the door" (statement 02), angry (emotion 05), strong intensity."""
 DATA = REPO / "tests" / "data"

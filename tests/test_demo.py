@@ -6,6 +6,7 @@ import sys
 
 import pytest
 
+from device.config import LearningSettings
 from device.recognizer import Recognizer
 from tests.paths import REPO
 
@@ -23,7 +24,8 @@ def test_the_demo_runs_non_interactively_and_plays_what_the_model_hears(tmp_path
     assert len(presses) == PRESSES
     samples = sorted((REPO / "samples").glob("*.flac"))[:PRESSES]
     playlists = {p.stem for p in (tmp_path / "playlists").glob("*.m3u")}
-    box = Recognizer(listening=True)  # a box that hears its listener, as the demo's daemon does
+    # A box that hears its listener and balances its answers against their usual one, as the demo's daemon does.
+    box = Recognizer(listening=True, balance=LearningSettings().balance)
     for said, path in zip(presses, samples, strict=True):
         expected = box.classify_file(path)  # what the model hears in the file, after the presses before it
         if expected.confidence >= 0.4:  # the default min_confidence

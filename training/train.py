@@ -70,7 +70,7 @@ def add_recipe(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--normalisation", choices=NORMALISATIONS, default="listener",
                    help="utterance: each utterance to zero mean and unit variance; listener: each frame "
                         "relative to the listener's mean spectrum, which the box learns as it hears them")
-    p.add_argument("--room", choices=ROOMS, default="level",
+    p.add_argument("--room", choices=ROOMS, default="bands",
                    help="listener: how an augmented copy's reference follows the room the augmentation made: "
                         "bands (its noise, colour and echo, as a box settled in that room hears) or level "
                         "(its gain only)")
@@ -270,7 +270,7 @@ def prepare(clips: list[Clip], fe: FrontEnd, args, exclude: set[str]) -> tuple[l
 
 
 def listening(data: Examples, clips: list[Clip], fe: FrontEnd, seed: int,
-              room: str = "level") -> tuple[FrontEnd, References | None]:
+              room: str = "bands") -> tuple[FrontEnd, References | None]:
     """Return the front-end to ship for a model trained on ``data`` and, with ``listener``
     normalisation, its voice prior filled in and the training references (else None)."""
     if not fe.listener:
