@@ -152,6 +152,7 @@ def blend(weights: tuple[float, ...] = (0.0, 0.25, 0.5, 1.0)) -> None:
     t = table()
     x = per_speaker(t["mel"], t["speaker"])
     labels = cards.load().labels
+    row = {path: i for i, path in enumerate(t["path"])}
     found: dict[float, dict[str, float]] = {w: {} for w in weights}
     for name, (card_path, speakers) in folds().items():
         net = fold_scores(name, card_path, speakers)
@@ -159,7 +160,6 @@ def blend(weights: tuple[float, ...] = (0.0, 0.25, 0.5, 1.0)) -> None:
         scaler = StandardScaler().fit(x[train])
         clf = LogisticRegression(C=0.05, max_iter=2000, class_weight="balanced").fit(scaler.transform(x[train]),
                                                                                         t["label"][train])
-        row = {path: i for i, path in enumerate(t["path"])}
         both = np.array([p in row for p in net["path"]])
         linear = clf.predict_proba(scaler.transform(x[[row[p] for p in net["path"][both]]]))
         corpus_of = np.array([s.partition(":")[0] for s in net["speaker"][both].astype(str)])
@@ -169,8 +169,8 @@ def blend(weights: tuple[float, ...] = (0.0, 0.25, 0.5, 1.0)) -> None:
             classes = [c for c in labels if c in set(truth)]
             a = np.log(net["scores"][both][mine][:, [labels.index(c) for c in classes]] + 1e-6)
             b = np.log(linear[mine][:, [list(clf.classes_).index(c) for c in classes]] + 1e-6)
+            key = f"left out {corpus}" if name.startswith("loco-") else f"held-out {corpus}"
             for w in weights:
-                key = f"left out {corpus}" if name.startswith("loco-") else f"held-out {corpus}"
                 found[w][key] = ua(truth, np.array(classes)[(a + w * b).argmax(axis=1)])
     keys = list(found[weights[0]])
     print("network + w x logistic regression, int8 settled UA: " + ", ".join(keys))

@@ -244,8 +244,6 @@ def test_training_draws_references_from_a_first_press_to_a_settled_box():
     assert np.all(drawn.std(axis=1)[level != settled] > 0.05)  # and spread over that range
 
 
-
-
 def test_a_box_settled_in_the_augmented_room_hears_the_room_in_its_reference():
     """An augmented copy (here: louder by 1 and +2 dB-ish in the upper half of the bands, like a
     noisy room) is heard relative to a reference that has the same room in it, so the room cancels
@@ -266,6 +264,8 @@ def test_a_box_settled_in_the_augmented_room_hears_the_room_in_its_reference():
     np.testing.assert_allclose(colour[:, 32:], 1.0, atol=0.05)
     with pytest.raises(ValueError, match="room 'kitchen'"):
         References(data, speakers, fe, seed=0, room="kitchen")
+
+
 def test_evaluation_hears_each_speaker_as_a_settled_box():
     from training.dataset import device_windows, settled_voices
 

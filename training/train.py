@@ -270,7 +270,7 @@ def prepare(clips: list[Clip], fe: FrontEnd, args, exclude: set[str]) -> tuple[l
 
 
 def listening(data: Examples, clips: list[Clip], fe: FrontEnd, seed: int,
-              room: str = "bands") -> tuple[FrontEnd, References | None]:
+              room: str) -> tuple[FrontEnd, References | None]:
     """Return the front-end to ship for a model trained on ``data`` and, with ``listener``
     normalisation, its voice prior filled in and the training references (else None)."""
     if not fe.listener:
