@@ -248,7 +248,8 @@ def test_a_box_settled_in_the_augmented_room_hears_the_room_in_its_reference():
     """An augmented copy (here: louder by 1 and +2 dB-ish in the upper half of the bands, like a
     noisy room) is heard relative to a reference that has the same room in it, so the room cancels
     and the copy looks like its clean clip to the model; ``level`` moves the reference by the
-    copy's overall level only."""
+    copy's overall level only; ``mixed`` by its level and a random share of the rest (a half when
+    settled)."""
     from training.voices import References, prior
 
     data, speakers = examples_of_two_speakers()
@@ -257,11 +258,16 @@ def test_a_box_settled_in_the_augmented_room_hears_the_room_in_its_reference():
     fe = replace(LISTENER, voice_prior=prior(data, speakers))
     rows = np.arange(8)
     heard = {room: np.stack([f.mean(axis=0) for f in data.features]) - References(
-        data, speakers, fe, seed=0, subset=2, room=room).settle(rows) for room in ("bands", "level")}
+        data, speakers, fe, seed=0, subset=2, room=room).settle(rows) for room in ("bands", "level", "mixed")}
     np.testing.assert_allclose(heard["bands"][1::2], heard["bands"][0::2], atol=0.05)  # the room is gone
     colour = heard["level"][1::2] - heard["level"][0::2]
     np.testing.assert_allclose(colour[:, :32], -1.0, atol=0.05)  # the level only: the colour is left
     np.testing.assert_allclose(colour[:, 32:], 1.0, atol=0.05)
+    np.testing.assert_allclose(heard["mixed"][1::2] - heard["mixed"][0::2], colour / 2, atol=0.05)
+    mixed = References(data, speakers, fe, seed=0, room="mixed")
+    shares = np.stack([mixed.room(np.array([1]), np.random.default_rng(k))[0] for k in range(50)])
+    share = (shares[:, 40] - shares[:, 0]) / 2.0  # of the copy's colour: 0 at level, 1 at bands
+    assert 0 <= share.min() < 0.2 and 0.8 < share.max() <= 1
     with pytest.raises(ValueError, match="room 'kitchen'"):
         References(data, speakers, fe, seed=0, room="kitchen")
 

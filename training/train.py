@@ -72,8 +72,8 @@ def add_recipe(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
                         "relative to the listener's mean spectrum, which the box learns as it hears them")
     p.add_argument("--room", choices=ROOMS, default="bands",
                    help="listener: how an augmented copy's reference follows the room the augmentation made: "
-                        "bands (its noise, colour and echo, as a box settled in that room hears) or level "
-                        "(its gain only)")
+                        "bands (its noise, colour and echo, as a box settled in that room hears), level "
+                        "(its gain only) or mixed (its gain and a random share of the rest)")
     p.add_argument("--seed", type=int, default=20261125)
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     p.add_argument("--noise-snr", type=float, default=10.0, help="SNR (dB) of the white-noise evaluation")

@@ -10,7 +10,9 @@ whole range, so the model works from the first press on and gets better as the b
 - an augmented copy's reference moves with what the augmentation did to the copy's mean spectrum:
   its random gain, microphone colour, reverberation and noise are the room's, which a box settled
   in that room has in its own mean too (``room="bands"``, every band); ``room="level"`` moves it
-  only by the copy's overall level, as a clean reference heard at the room's gain;
+  only by the copy's overall level, as a clean reference heard at the room's gain; ``room="mixed"``
+  moves it by the level and a random share of the rest, as a box that heard its listener in that
+  room only part of the time (the fan was not always on);
 - the blend weight is uniform in [0, 1].
 """
 
@@ -47,8 +49,9 @@ def prior(data: Examples, speakers: np.ndarray) -> tuple[float, ...]:
     return tuple(float(v) for v in mean - mean.mean())
 
 
-ROOMS = ("bands", "level")
-"""How an augmented copy's reference follows the copy: in every band, or by its overall level only."""
+ROOMS = ("bands", "level", "mixed")
+"""How an augmented copy's reference follows the copy: in every band, by its overall level only, or
+by its level and a share of its bands drawn uniformly in [0, 1] for every example drawn."""
 
 
 class References:
@@ -63,7 +66,7 @@ class References:
         clean = clean_rows(data)
         self.level = spec.mean(axis=1)
         change = spec - spec[clean]
-        self.offset = change if room == "bands" else change.mean(axis=1, keepdims=True)
+        self.room_kind, self.change, self.gain = room, change, change.mean(axis=1, keepdims=True)
         self.prior = np.asarray(fe.voice_prior, dtype=np.float32)
         who = speakers[data.clips]
         names = np.unique(who)
@@ -80,11 +83,25 @@ class References:
     def draw(self, rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Return a reference (len(rows), nfilt) for examples ``rows``: a random stage of a box's life."""
         listener = self.listeners[self.speaker[rows], rng.integers(self.listeners.shape[1], size=len(rows))]
-        listener += self.offset[rows]
+        listener += self.room(rows, rng)
         cold = self.prior[None] + self.level[rows, None]
         w = rng.uniform(size=(len(rows), 1)).astype(np.float32)
         return w * listener + (1 - w) * cold
 
     def settle(self, rows: np.ndarray) -> np.ndarray:
         """Return the references of a box that has heard all of each speaker's clips (for int8 calibration)."""
-        return self.settled[self.speaker[rows]] + self.offset[rows]
+        return self.settled[self.speaker[rows]] + self.room(rows)
+
+    def room(self, rows: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+        """Return how much the room moves examples ``rows``' references (len(rows), nfilt).
+
+        With ``room="mixed"`` the share of the colour is drawn with ``rng``; without one (settling,
+        for int8 calibration), it is a half.
+        """
+        if self.room_kind == "bands":
+            return self.change[rows]
+        gain = self.gain[rows]
+        if self.room_kind == "level":
+            return gain
+        share = rng.uniform(size=(len(rows), 1)).astype(np.float32) if rng is not None else np.float32(0.5)
+        return gain + share * (self.change[rows] - gain)
