@@ -70,7 +70,7 @@ def add_recipe(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--normalisation", choices=NORMALISATIONS, default="listener",
                    help="utterance: each utterance to zero mean and unit variance; listener: each frame "
                         "relative to the listener's mean spectrum, which the box learns as it hears them")
-    p.add_argument("--room", choices=ROOMS, default="bands",
+    p.add_argument("--room", choices=ROOMS, default="level",
                    help="listener: how an augmented copy's reference follows the room the augmentation made: "
                         "bands (its noise, colour and echo, as a box settled in that room hears), level "
                         "(its gain only) or mixed (its gain and a random share of the rest)")

@@ -58,7 +58,7 @@ class References:
     """Draws a reference spectrum for every training example (see the module's docstring)."""
 
     def __init__(self, data: Examples, speakers: np.ndarray, fe: FrontEnd, seed: int, subset: int = 20,
-                 draws: int = 8, room: str = "bands"):
+                 draws: int = 8, room: str = "level"):
         if room not in ROOMS:
             raise ValueError(f"room {room!r}: use one of {', '.join(ROOMS)}")
         rng = np.random.default_rng(seed)
