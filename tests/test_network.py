@@ -129,3 +129,32 @@ def test_soft_labels_spread_a_share_of_each_label_over_its_neighbours_on_the_cir
     batches = Batches(examples(), FrontEnd(), size=8, seed=0, soft_labels=0.2)
     _, y, _, _ = next(batches.epoch())
     assert np.all(y.max(axis=1) == np.float32(0.8)) and np.all((y > 0).sum(axis=1) == len(LABELS))
+
+
+def test_own_classes_score_each_example_among_the_emotions_its_corpus_has():
+    """Corpus 0 acts every emotion, corpus 1 only the first three: an example of corpus 1 is
+    scored by a softmax over those three, so what its logits say about the other five costs
+    nothing, and its soft label stays among them."""
+    import keras
+
+    from training.train import own_class_loss
+
+    k = len(LABELS)
+    groups = np.array([0] * k + [1] * 3, dtype=np.int32)
+    data = examples(n=k + 3, groups=groups)
+    data.labels[:] = np.r_[np.arange(k), np.arange(3)]
+    _, y, _, _ = next(Batches(data, FrontEnd(frames=40, nfilt=8), size=k + 3, seed=0, soft_labels=0.2,
+                              own_classes=True).epoch())
+    target, has = y[:, :k], y[:, k:]
+    assert y.shape == (k + 3, 2 * k) and np.allclose(target.sum(axis=1), 1.0)
+    assert sorted(has.sum(axis=1).tolist()) == [3] * 3 + [k] * k  # which corpus each example came from
+    assert np.all(target[has == 0] == 0)
+    loss = own_class_loss(k, smoothing=0.0)
+    row = np.r_[np.eye(k)[0], np.eye(k)[:3].sum(axis=0)][None].astype(np.float32)  # corpus 1, the first emotion
+    logits = np.zeros((1, k), dtype=np.float32)
+    assert np.isclose(float(loss(row, logits)[0]), np.log(3), atol=1e-5)  # one in three, not one in eight
+    logits[0, 5:] = 9.0  # the emotions corpus 1 lacks do not count
+    assert np.isclose(float(loss(row, logits)[0]), np.log(3), atol=1e-5)
+    full = np.r_[np.eye(k)[0], np.ones(k)][None].astype(np.float32)
+    plain = keras.losses.CategoricalCrossentropy(from_logits=True, reduction=None)(np.eye(k)[:1], logits)
+    assert np.isclose(float(loss(full, logits)[0]), float(plain[0]), atol=1e-4)  # every emotion: plain softmax

@@ -67,6 +67,9 @@ def add_recipe(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--soft-labels", type=float, default=0.0, metavar="SHARE",
                    help="share of each label spread over the other emotions by their nearness on the circumplex "
                         "(0: plain labels; measured and not kept, see the README)")
+    p.add_argument("--own-classes", action=argparse.BooleanOptionalAction, default=False,
+                   help="score each example only among the emotions its corpus has (a softmax over those), so a "
+                        "corpus that never acts calm does not teach that its voices are never calm")
     p.add_argument("--normalisation", choices=NORMALISATIONS, default="listener",
                    help="utterance: each utterance to zero mean and unit variance; listener: each frame "
                         "relative to the listener's mean spectrum, which the box learns as it hears them")
@@ -134,14 +137,21 @@ class Batches:
     1 an example of a corpus with n examples is drawn with probability proportional to
     ``n ** (balance - 1)``, so a corpus's share of the epoch goes as ``n ** balance`` (0: equal
     shares). The loss weights then make every class weigh the same in what is drawn. With
-    ``references`` every example is taken relative to a reference spectrum drawn for it.
+    ``references`` every example is taken relative to a reference spectrum drawn for it. With
+    ``own_classes`` each label row is followed by the mask of the emotions its corpus has (see
+    :func:`own_class_loss`).
     """
 
     def __init__(self, data: Examples, fe: FrontEnd, size: int, seed: int, mixup: float = 0.0,
-                 balance: float = 1.0, references: References | None = None, soft_labels: float = 0.0):
+                 balance: float = 1.0, references: References | None = None, soft_labels: float = 0.0,
+                 own_classes: bool = False):
         self.data, self.fe, self.size, self.mixup, self.balance = data, fe, size, mixup, balance
         self.references = references
         self.targets = circumplex_targets(soft_labels)
+        self.has = None
+        if own_classes:  # (corpora, labels): 1 where the corpus has the emotion
+            self.has = np.zeros((int(data.groups.max()) + 1, len(LABELS)), dtype=np.float32)
+            self.has[data.groups, data.labels] = 1.0
         self.rng = np.random.default_rng(seed)
         corpus_size = np.bincount(data.groups)[data.groups].astype(np.float64)
         p = corpus_size ** (balance - 1.0)
@@ -173,6 +183,9 @@ class Batches:
                 feats = [f - r for f, r in zip(feats, self.references.draw(idx, self.rng), strict=True)]
             x = np.stack([spec_augment(random_window(f, self.fe.frames, self.rng), self.rng) for f in feats])
             y = self.targets[self.data.labels[idx]]
+            if self.has is not None:
+                has = self.has[self.data.groups[idx]]
+                y = np.concatenate([y * has / (y * has).sum(axis=1, keepdims=True), has], axis=1)
             corpus = np.eye(self.corpora, dtype=np.float32)[self.data.groups[idx]]
             yield self.mix(x, y, self.weights[self.data.labels[idx]], corpus)
 
@@ -191,6 +204,31 @@ class Batches:
         return tuple(blend(a) for a in arrays)
 
 
+def own_class_loss(classes: int, smoothing: float = 0.1):
+    """Return a loss of logits against ``Batches(own_classes=True)`` rows: the cross-entropy of a
+    softmax over only the emotions the example's corpus has (the mask after the ``classes``
+    targets), label smoothing spread over those. A mixup of two corpora allows either's emotions."""
+    from keras import ops
+
+    def loss(y_true, logits):
+        target, has = y_true[:, :classes], ops.cast(y_true[:, classes:] > 0, logits.dtype)
+        target = (1.0 - smoothing) * target + smoothing * has / ops.sum(has, axis=1, keepdims=True)
+        logp = ops.log_softmax(logits + (has - 1.0) * 1e4, axis=1)
+        return -ops.sum(target * logp * has, axis=1)
+
+    return loss
+
+
+def own_class_accuracy(classes: int):
+    """Return the accuracy metric for ``Batches(own_classes=True)`` rows (the targets' argmax)."""
+    from keras import ops
+
+    def accuracy(y_true, logits):
+        return ops.cast(ops.argmax(y_true[:, :classes], axis=1) == ops.argmax(logits, axis=1), "float32")
+
+    return accuracy
+
+
 def fit_member(data: Examples, fe: FrontEnd, args, seed: int, name: str, references: References | None = None):
     """Return one DS-CNN trained on ``data`` for ``args.epochs`` epochs (fixed schedule, no peeking).
 
@@ -205,16 +243,19 @@ def fit_member(data: Examples, fe: FrontEnd, args, seed: int, name: str, referen
     model = ds_cnn(fe.frames, fe.nfilt, len(LABELS), width=args.width, band_norm=args.band_norm,
                    name=name)
     batches = Batches(data, fe, args.batch, seed, args.mixup, args.balance, references,
-                      args.soft_labels)
+                      args.soft_labels, args.own_classes)
     steps = args.epochs * len(batches)
     schedule = keras.optimizers.schedules.CosineDecay(
         0.0, decay_steps=steps, warmup_target=3e-3, warmup_steps=max(1, steps // 20))
     emotion = keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.1)
+    accuracy = "accuracy"
+    if args.own_classes:
+        emotion, accuracy = own_class_loss(len(LABELS)), own_class_accuracy(len(LABELS))
     hide = args.adversary > 0 and len(np.unique(data.groups)) > 1  # one corpus has nothing to hide
     trainer = adversarial(model, batches.corpora, args.adversary) if hide else model
     trainer.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=1e-4),
                     loss=[emotion, keras.losses.CategoricalCrossentropy(from_logits=True)] if hide else emotion,
-                    weighted_metrics={"logits": ["accuracy"]})
+                    weighted_metrics={"logits": [accuracy]})
     log.info("%s: training %d parameters on %d examples for %d epochs", name, model.count_params(), len(data),
              args.epochs)
     started = time.time()
