@@ -69,7 +69,8 @@ def add_recipe(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
                         "(0: plain labels; measured and not kept, see the README)")
     p.add_argument("--own-classes", action=argparse.BooleanOptionalAction, default=False,
                    help="score each example only among the emotions its corpus has (a softmax over those), so a "
-                        "corpus that never acts calm does not teach that its voices are never calm")
+                        "corpus that never acts calm does not teach that its voices are never calm "
+                        "(measured and not kept, see the README)")
     p.add_argument("--normalisation", choices=NORMALISATIONS, default="listener",
                    help="utterance: each utterance to zero mean and unit variance; listener: each frame "
                         "relative to the listener's mean spectrum, which the box learns as it hears them")
