@@ -41,6 +41,20 @@ def test_balance_draws_corpora_by_tempered_size_and_weighs_classes_alike():
     assert abs(np.mean(groups[drawn] == 1) - 0.5) < 0.03
 
 
+def test_balance_by_speaker_weighs_a_corpus_of_many_voices_more():
+    """Corpus 0: one speaker with 8 examples; corpus 1: four speakers with 2 each. By corpus both have
+    the same size; by speaker (balance 0) every voice gets a fifth, so corpus 1 gets four fifths."""
+    groups = np.array([0] * 8 + [1] * 8, dtype=np.int32)
+    speakers = np.array(["a:1"] * 8 + ["b:1", "b:2", "b:3", "b:4"] * 2)
+    data = examples(n=16, groups=groups)
+    fe = FrontEnd(frames=40, nfilt=8)
+    by_corpus = Batches(data, fe, size=16, seed=1, balance=0.0)
+    by_speaker = Batches(data, fe, size=16, seed=1, balance=0.0, units=speakers)
+    assert np.isclose(by_corpus.p[groups == 1].sum(), 0.5)
+    assert np.isclose(by_speaker.p[groups == 1].sum(), 0.8)
+    assert np.allclose([by_speaker.p[speakers == s].sum() for s in np.unique(speakers)], 0.2)
+
+
 def test_taking_clips_keeps_their_examples():
     data = examples(n=6)
     part = data.take(np.array([1, 4]))

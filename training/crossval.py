@@ -95,8 +95,8 @@ def main(args) -> int:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     recipe = {k: getattr(args, k) for k in ("epochs", "copies", "width", "batch", "members", "mixup", "balance",
-                                            "band_norm", "speed", "adversary", "soft_labels", "own_classes",
-                                            "normalisation", "room", "seed")}
+                                            "balance_by", "band_norm", "speed", "adversary", "soft_labels",
+                                            "own_classes", "normalisation", "room", "seed")}
     doc: dict = {"command": "python -m training " + shlex.join(args.argv), "recipe": recipe,
                  "corpora": sorted({c.corpus for c in clips}), "folds": {}}
     for n, (name, held) in enumerate(plan.items(), 1):
@@ -104,7 +104,7 @@ def main(args) -> int:
         test = np.array([i for i, c in enumerate(clips) if c.speaker in held], dtype=np.int64)
         fold_data = data.take(np.setdiff1d(np.arange(len(clips)), test))
         fold_fe, references = train.listening(fold_data, clips, fe, args.seed, args.room)
-        model = train.fit_model(fold_data, fold_fe, args, references)
+        model = train.fit_model(fold_data, fold_fe, args, clips, references)
         fold_card = out.with_name(f"{name}.json")
         training = {"fold": name, "heldout_speakers": sorted(held), "examples": len(fold_data)}
         int8 = EmotionModel(report.write_int8(model, fold_fe, fold_data, fold_card, training, references))

@@ -57,6 +57,9 @@ def add_recipe(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--balance", type=float, default=0.5,
                    help="corpus sampling power: 1 draws examples as they come, 0 gives every corpus the same "
                         "share of each epoch; in between tempers the larger corpora")
+    p.add_argument("--balance-by", choices=("corpus", "speaker"), default="corpus",
+                   help="what --balance tempers: each corpus's share, or each speaker's (a corpus of few "
+                        "voices then weighs less than one of many)")
     p.add_argument("--speed", type=speed_range, default=Augmenter.speed, metavar="LO,HI",
                    help="range of the speed (and pitch) change of the augmented copies (default 0.92,1.08)")
     p.add_argument("--band-norm", action=argparse.BooleanOptionalAction, default=False,
@@ -137,7 +140,8 @@ class Batches:
     Each epoch draws ``len(data)`` examples. With ``balance`` 1 that is a shuffle of the data; below
     1 an example of a corpus with n examples is drawn with probability proportional to
     ``n ** (balance - 1)``, so a corpus's share of the epoch goes as ``n ** balance`` (0: equal
-    shares). The loss weights then make every class weigh the same in what is drawn. With
+    shares). With ``units`` (say each example's speaker) those are what is balanced instead of the
+    corpora. The loss weights then make every class weigh the same in what is drawn. With
     ``references`` every example is taken relative to a reference spectrum drawn for it. With
     ``own_classes`` each label row is followed by the mask of the emotions its corpus has (see
     :func:`own_class_loss`).
@@ -145,7 +149,7 @@ class Batches:
 
     def __init__(self, data: Examples, fe: FrontEnd, size: int, seed: int, mixup: float = 0.0,
                  balance: float = 1.0, references: References | None = None, soft_labels: float = 0.0,
-                 own_classes: bool = False):
+                 own_classes: bool = False, units: np.ndarray | None = None):
         self.data, self.fe, self.size, self.mixup, self.balance = data, fe, size, mixup, balance
         self.references = references
         self.targets = circumplex_targets(soft_labels)
@@ -154,8 +158,9 @@ class Batches:
             self.has = np.zeros((int(data.groups.max()) + 1, len(LABELS)), dtype=np.float32)
             self.has[data.groups, data.labels] = 1.0
         self.rng = np.random.default_rng(seed)
-        corpus_size = np.bincount(data.groups)[data.groups].astype(np.float64)
-        p = corpus_size ** (balance - 1.0)
+        _, unit, size = np.unique(data.groups if units is None else units, return_inverse=True,
+                                  return_counts=True)
+        p = size[unit].astype(np.float64) ** (balance - 1.0)
         self.p = p / p.sum()
         mass = np.bincount(data.labels, weights=self.p, minlength=len(LABELS))
         self.weights = np.divide(1.0, np.count_nonzero(mass) * mass, out=np.zeros_like(mass),
@@ -230,7 +235,8 @@ def own_class_accuracy(classes: int):
     return accuracy
 
 
-def fit_member(data: Examples, fe: FrontEnd, args, seed: int, name: str, references: References | None = None):
+def fit_member(data: Examples, fe: FrontEnd, args, seed: int, name: str, references: References | None = None,
+               units: np.ndarray | None = None):
     """Return one DS-CNN trained on ``data`` for ``args.epochs`` epochs (fixed schedule, no peeking).
 
     A plain loop over ``train_on_batch``: on a two-core desktop it is several times faster than
@@ -244,7 +250,7 @@ def fit_member(data: Examples, fe: FrontEnd, args, seed: int, name: str, referen
     model = ds_cnn(fe.frames, fe.nfilt, len(LABELS), width=args.width, band_norm=args.band_norm,
                    name=name)
     batches = Batches(data, fe, args.batch, seed, args.mixup, args.balance, references,
-                      args.soft_labels, args.own_classes)
+                      args.soft_labels, args.own_classes, units)
     steps = args.epochs * len(batches)
     schedule = keras.optimizers.schedules.CosineDecay(
         0.0, decay_steps=steps, warmup_target=3e-3, warmup_steps=max(1, steps // 20))
@@ -275,7 +281,7 @@ def fit_member(data: Examples, fe: FrontEnd, args, seed: int, name: str, referen
     return model
 
 
-def fit_model(data: Examples, fe: FrontEnd, args, references: References | None = None):
+def fit_model(data: Examples, fe: FrontEnd, args, clips: list[Clip], references: References | None = None):
     """Return the model to ship: one network, or the ensemble of ``args.members`` trained with other seeds.
 
     Networks that start from different weights and see the batches in another order make different
@@ -283,7 +289,8 @@ def fit_model(data: Examples, fe: FrontEnd, args, references: References | None 
     """
     from .network import ensemble
 
-    members = [fit_member(data, fe, args, args.seed + i, f"ds_cnn_{i + 1}", references)
+    units = np.array([clips[i].speaker for i in data.clips]) if args.balance_by == "speaker" else None
+    members = [fit_member(data, fe, args, args.seed + i, f"ds_cnn_{i + 1}", references, units)
                for i in range(max(1, args.members))]
     return members[0] if len(members) == 1 else ensemble(members)
 
@@ -344,7 +351,7 @@ def main(args) -> int:
              len({clips[i].speaker for i in train}), len(test), ", ".join(holdout) or "nobody")
     data = data.take(train)
     fe, references = listening(data, clips, fe, args.seed, args.room)
-    model = fit_model(data, fe, args, references)
+    model = fit_model(data, fe, args, clips, references)
     names = sorted({c.corpus for c in clips})
     training = {
         "command": "python -m training " + shlex.join(args.argv),
