@@ -1,8 +1,10 @@
 import numpy as np
 import pytest
 
+from device.features import FrontEnd, log_mel
 from tests.sound import voice
 from training import augment
+from training.dataset import warp_bands
 
 
 @pytest.mark.parametrize("snr", [0.0, 10.0, 20.0])
@@ -41,3 +43,20 @@ def test_augmenter_is_reproducible_and_bounded():
     b = aug(x, np.random.default_rng(7))
     assert np.array_equal(a, b) and a.dtype == np.float32 and np.max(np.abs(a)) <= 1.0
     assert not np.array_equal(a, aug(x, np.random.default_rng(8)))
+
+
+@pytest.mark.parametrize("factor", [0.9, 1.1])
+def test_warping_the_bands_moves_a_tone_as_a_longer_or_shorter_vocal_tract_would(factor):
+    """The log-mel of a 1 kHz tone warped by ``factor`` peaks where the front-end hears a tone of
+    ``1000 * factor`` Hz; factor 1 changes nothing."""
+    fe = FrontEnd()
+    t = np.arange(fe.sample_rate) / fe.sample_rate
+
+    def tone(hz: float) -> np.ndarray:
+        return log_mel(0.3 * np.sin(2 * np.pi * hz * t).astype(np.float32), fe)
+
+    plain = tone(1000.0)
+    assert np.allclose(warp_bands(plain, 1.0, fe), plain, atol=1e-5)
+    warped = warp_bands(plain, factor, fe).mean(axis=0)
+    assert abs(int(warped.argmax()) - int(tone(1000.0 * factor).mean(axis=0).argmax())) <= 1
+    assert warped.argmax() != plain.mean(axis=0).argmax()

@@ -95,7 +95,7 @@ def main(args) -> int:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     recipe = {k: getattr(args, k) for k in ("epochs", "copies", "width", "batch", "members", "mixup", "balance",
-                                            "balance_by", "band_norm", "speed", "adversary", "soft_labels",
+                                            "balance_by", "warp", "band_norm", "speed", "adversary", "soft_labels",
                                             "own_classes", "normalisation", "room", "seed")}
     doc: dict = {"command": "python -m training " + shlex.join(args.argv), "recipe": recipe,
                  "corpora": sorted({c.corpus for c in clips}), "folds": {}}

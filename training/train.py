@@ -19,7 +19,17 @@ from device.features import NORMALISATIONS, FrontEnd
 from . import corpora, splits
 from .augment import Augmenter
 from .corpora import LABELS, Clip
-from .dataset import Examples, augmenters, cached, chain_key, examples, random_window, read_all, spec_augment
+from .dataset import (
+    Examples,
+    augmenters,
+    cached,
+    chain_key,
+    examples,
+    random_window,
+    read_all,
+    spec_augment,
+    warp_bands,
+)
 from .voices import ROOMS, References, prior
 
 log = logging.getLogger(__name__)
@@ -62,6 +72,9 @@ def add_recipe(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
                         "voices then weighs less than one of many)")
     p.add_argument("--speed", type=speed_range, default=Augmenter.speed, metavar="LO,HI",
                    help="range of the speed (and pitch) change of the augmented copies (default 0.92,1.08)")
+    p.add_argument("--warp", type=float, default=0.0, metavar="SHARE",
+                   help="stretch each training window's spectrum along frequency by a random factor within "
+                        "1 +- SHARE, fresh every epoch (vocal tract length perturbation; 0: off)")
     p.add_argument("--band-norm", action=argparse.BooleanOptionalAction, default=False,
                    help="subtract each mel band's mean over the window inside the model (channel invariance)")
     p.add_argument("--adversary", type=float, default=0.0, metavar="SCALE",
@@ -143,14 +156,16 @@ class Batches:
     shares). With ``units`` (say each example's speaker) those are what is balanced instead of the
     corpora. The loss weights then make every class weigh the same in what is drawn. With
     ``references`` every example is taken relative to a reference spectrum drawn for it. With
-    ``own_classes`` each label row is followed by the mask of the emotions its corpus has (see
-    :func:`own_class_loss`).
+    ``warp`` each window's spectrum is stretched by a factor drawn within ``1 ± warp``
+    (:func:`~training.dataset.warp_bands`). With ``own_classes`` each label row is followed by the
+    mask of the emotions its corpus has (see :func:`own_class_loss`).
     """
 
     def __init__(self, data: Examples, fe: FrontEnd, size: int, seed: int, mixup: float = 0.0,
                  balance: float = 1.0, references: References | None = None, soft_labels: float = 0.0,
-                 own_classes: bool = False, units: np.ndarray | None = None):
+                 own_classes: bool = False, units: np.ndarray | None = None, warp: float = 0.0):
         self.data, self.fe, self.size, self.mixup, self.balance = data, fe, size, mixup, balance
+        self.warp = warp
         self.references = references
         self.targets = circumplex_targets(soft_labels)
         self.has = None
@@ -187,13 +202,20 @@ class Batches:
             feats = [self.data.features[j].astype(np.float32) for j in idx]
             if self.references is not None:
                 feats = [f - r for f, r in zip(feats, self.references.draw(idx, self.rng), strict=True)]
-            x = np.stack([spec_augment(random_window(f, self.fe.frames, self.rng), self.rng) for f in feats])
+            x = np.stack([spec_augment(self.warped(random_window(f, self.fe.frames, self.rng)), self.rng)
+                          for f in feats])
             y = self.targets[self.data.labels[idx]]
             if self.has is not None:
                 has = self.has[self.data.groups[idx]]
                 y = np.concatenate([y * has / (y * has).sum(axis=1, keepdims=True), has], axis=1)
             corpus = np.eye(self.corpora, dtype=np.float32)[self.data.groups[idx]]
             yield self.mix(x, y, self.weights[self.data.labels[idx]], corpus)
+
+    def warped(self, window: np.ndarray) -> np.ndarray:
+        """Return ``window`` with its spectrum stretched by a random factor within ``1 ± warp``, or as it is."""
+        if self.warp <= 0:
+            return window
+        return warp_bands(window, self.rng.uniform(1 - self.warp, 1 + self.warp), self.fe)
 
     def mix(self, *arrays: np.ndarray) -> tuple[np.ndarray, ...]:
         """Return ``arrays`` with each example blended with another of the batch (mixup), or as they are."""
@@ -250,7 +272,7 @@ def fit_member(data: Examples, fe: FrontEnd, args, seed: int, name: str, referen
     model = ds_cnn(fe.frames, fe.nfilt, len(LABELS), width=args.width, band_norm=args.band_norm,
                    name=name)
     batches = Batches(data, fe, args.batch, seed, args.mixup, args.balance, references,
-                      args.soft_labels, args.own_classes, units)
+                      args.soft_labels, args.own_classes, units, args.warp)
     steps = args.epochs * len(batches)
     schedule = keras.optimizers.schedules.CosineDecay(
         0.0, decay_steps=steps, warmup_target=3e-3, warmup_steps=max(1, steps // 20))
