@@ -69,7 +69,7 @@ def add_recipe(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
                         "share of each epoch; in between tempers the larger corpora")
     p.add_argument("--balance-by", choices=("corpus", "speaker"), default="corpus",
                    help="what --balance tempers: each corpus's share, or each speaker's (a corpus of few "
-                        "voices then weighs less than one of many)")
+                        "voices then weighs less than one of many; measured and not kept, see the README)")
     p.add_argument("--speed", type=speed_range, default=Augmenter.speed, metavar="LO,HI",
                    help="range of the speed (and pitch) change of the augmented copies (default 0.92,1.08)")
     p.add_argument("--warp", type=float, default=0.0, metavar="SHARE",
