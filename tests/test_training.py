@@ -13,7 +13,7 @@ from device.card import load
 from device.model import EmotionModel
 from device.recognizer import Recognizer
 from tests.paths import NO_RAVDESS, RAVDESS
-from training import train
+from training import crossval, train
 from training.__main__ import main
 from training.corpora import LABELS
 
@@ -73,3 +73,18 @@ def test_model_is_full_integer_and_runs_on_the_device_path(tiny):
     prediction = recognizer.classify_file(RAVDESS / "Actor_05" / "03-01-05-01-01-01-05.flac")
     assert prediction.emotion in LABELS
     assert sum(prediction.scores.values()) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_resume_keeps_the_folds_of_the_same_recipe_and_refuses_another(tmp_path):
+    report = tmp_path / "emotune-ser.validation.json"
+    recipe = {"epochs": 20, "speed": (0.92, 1.08), "seed": 7}
+    assert crossval.earlier(report, recipe, ["ravdess", "tess"]) == {"folds": {}, "minutes": 0.0}
+    fold = {"heldout_speakers": ["tess:OAF", "tess:YAF"], "clips": 2}
+    report.write_text(json.dumps({"recipe": recipe, "corpora": ["ravdess", "tess"], "folds": {"loco-tess": fold},
+                                  "minutes": 12.5}))
+    assert crossval.earlier(report, recipe, ["ravdess", "tess"])["folds"] == {"loco-tess": fold}
+    with pytest.raises(SystemExit, match="emotune-ser.validation.json was made with another recipe"):
+        crossval.earlier(report, {**recipe, "seed": 11}, ["ravdess", "tess"])
+    report.write_text("{")
+    with pytest.raises(SystemExit, match="cannot read the earlier report .*emotune-ser.validation.json"):
+        crossval.earlier(report, recipe, ["ravdess", "tess"])

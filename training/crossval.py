@@ -42,6 +42,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--holdout", default="", help="the speakers fold's speakers, instead of a seeded draw")
     p.add_argument("--out", type=Path, default=Path("models/validation/emotune-ser.validation.json"),
                    help="the report to write; fold models and confusion pictures go beside it")
+    p.add_argument("--resume", action="store_true",
+                   help="keep the folds an earlier run of the same recipe wrote to --out, train only the rest")
     return p
 
 
@@ -61,6 +63,20 @@ def folds(spec: str, clips: list[Clip], holdout: list[str]) -> dict[str, set[str
         else:
             raise ValueError(f"--folds: unknown fold {item!r}; use speakers, loco or loco:NAME")
     return out
+
+
+def earlier(out: Path, recipe: dict, names: list[str]) -> dict:
+    """Return the report an interrupted run of this ``recipe`` on corpora ``names`` left at ``out``
+    (its folds are kept by ``--resume``), or an empty one where there is none."""
+    if not out.is_file():
+        return {"folds": {}, "minutes": 0.0}
+    try:
+        doc = json.loads(out.read_text())
+    except (OSError, ValueError) as e:
+        raise SystemExit(f"--resume: cannot read the earlier report {out}: {e}") from None
+    if doc.get("recipe") != json.loads(json.dumps(recipe)) or doc.get("corpora") != names:
+        raise SystemExit(f"--resume: {out} was made with another recipe or other corpora; give another --out")
+    return doc
 
 
 def summary(results: dict) -> dict:
@@ -97,9 +113,14 @@ def main(args) -> int:
     recipe = {k: getattr(args, k) for k in ("epochs", "copies", "width", "batch", "members", "mixup", "balance",
                                             "balance_by", "warp", "band_norm", "speed", "adversary", "soft_labels",
                                             "own_classes", "normalisation", "room", "seed")}
+    names = sorted({c.corpus for c in clips})
+    before = earlier(out, recipe, names) if args.resume else {"folds": {}, "minutes": 0.0}
     doc: dict = {"command": "python -m training " + shlex.join(args.argv), "recipe": recipe,
-                 "corpora": sorted({c.corpus for c in clips}), "folds": {}}
+                 "corpora": names, "folds": before["folds"]}
     for n, (name, held) in enumerate(plan.items(), 1):
+        if doc["folds"].get(name, {}).get("heldout_speakers") == sorted(held):
+            log.info("fold %d/%d %s: kept from the earlier report", n, len(plan), name)
+            continue
         log.info("fold %d/%d %s: holding out %d speakers", n, len(plan), name, len(held))
         test = np.array([i for i, c in enumerate(clips) if c.speaker in held], dtype=np.int64)
         fold_data = data.take(np.setdiff1d(np.arange(len(clips)), test))
@@ -112,7 +133,7 @@ def main(args) -> int:
                               args.noise_snr, fold_card.with_suffix(""))
         doc["folds"][name] = {"heldout_speakers": sorted(held), "clips": len(test), **result}
         doc["summary"] = summary(doc["folds"])
-        doc["minutes"] = round((time.time() - started) / 60, 1)
+        doc["minutes"] = round(before["minutes"] + (time.time() - started) / 60, 1)
         out.write_text(json.dumps(doc, indent=1) + "\n")
         log.info("fold %s done; so far %s", name, json.dumps(doc["summary"]))
     return 0
