@@ -2,6 +2,7 @@
 
 import argparse
 import json
+import logging
 import shlex
 
 import numpy as np
@@ -29,7 +30,8 @@ def test_the_shipped_card_is_validated_with_the_recipe_it_was_trained_with():
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
+def ravdess48k(tmp_path_factory):
+    """Three RAVDESS actors as downloaded (48 kHz WAV), one file broken."""
     if not RAVDESS.is_dir():
         pytest.skip(NO_RAVDESS)
     root = tmp_path_factory.mktemp("ravdess48k")
@@ -39,10 +41,18 @@ def tiny(tmp_path_factory):
             x = audio.load(source, 48000)  # back to the 48 kHz WAV of the real download
             soundfile.write(root / f"Actor_{actor}" / (source.stem + ".wav"), x, 48000, subtype="PCM_16")
     (root / "Actor_01" / "03-01-01-01-02-01-01.wav").write_bytes(b"RIFF broken")  # skipped, reported
+    return root
+
+
+TINY = ["--epochs", "2", "--copies", "1", "--width", "0.25", "--mixup", "0.2", "--jobs", "2"]
+"""A recipe small enough to train in seconds."""
+
+
+@pytest.fixture(scope="module")
+def tiny(ravdess48k, tmp_path_factory):
     out = tmp_path_factory.mktemp("model") / "tiny.json"
-    status = main(["ser", "--corpus", f"ravdess={root}", "--holdout", "ravdess:03", "--out", str(out),
-                   "--epochs", "2", "--copies", "1", "--width", "0.25", "--members", "2", "--mixup", "0.2",
-                   "--jobs", "2", "--cache", str(tmp_path_factory.mktemp("cache"))])
+    status = main(["ser", "--corpus", f"ravdess={ravdess48k}", "--holdout", "ravdess:03", "--out", str(out),
+                   "--members", "2", *TINY, "--cache", str(tmp_path_factory.mktemp("cache"))])
     assert status == 0
     return out
 
@@ -78,7 +88,7 @@ def test_model_is_full_integer_and_runs_on_the_device_path(tiny):
 def test_resume_keeps_the_folds_of_the_same_recipe_and_refuses_another(tmp_path):
     report = tmp_path / "emotune-ser.validation.json"
     recipe = {"epochs": 20, "speed": (0.92, 1.08), "seed": 7}
-    assert crossval.earlier(report, recipe, ["ravdess", "tess"]) == {"folds": {}, "minutes": 0.0}
+    assert crossval.earlier(report, recipe, ["ravdess", "tess"]) == {}
     fold = {"heldout_speakers": ["tess:OAF", "tess:YAF"], "clips": 2}
     report.write_text(json.dumps({"recipe": recipe, "corpora": ["ravdess", "tess"], "folds": {"loco-tess": fold},
                                   "minutes": 12.5}))
@@ -88,3 +98,19 @@ def test_resume_keeps_the_folds_of_the_same_recipe_and_refuses_another(tmp_path)
     report.write_text("{")
     with pytest.raises(SystemExit, match="cannot read the earlier report .*emotune-ser.validation.json"):
         crossval.earlier(report, recipe, ["ravdess", "tess"])
+
+
+@pytest.mark.slow
+def test_an_interrupted_validation_resumes_where_it_stopped(ravdess48k, tmp_path, caplog):
+    report = tmp_path / "validation" / "emotune-ser.validation.json"
+    run = ["ser-validate", "--corpus", f"ravdess={ravdess48k}", "--holdout", "ravdess:03", "--members", "1",
+           *TINY, "--cache", str(tmp_path / "cache"), "--out", str(report), "--folds", "speakers"]
+    caplog.set_level(logging.INFO)
+    assert main(run) == 0
+    first = json.loads(report.read_text())
+    assert "epoch 1/2" in caplog.text
+    caplog.clear()
+    assert main([*run, "--resume"]) == 0
+    assert "fold 1/1 speakers: kept from the earlier report" in caplog.text
+    assert "epoch 1/2" not in caplog.text  # no network was trained again
+    assert json.loads(report.read_text()) == first

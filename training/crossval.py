@@ -67,9 +67,9 @@ def folds(spec: str, clips: list[Clip], holdout: list[str]) -> dict[str, set[str
 
 def earlier(out: Path, recipe: dict, names: list[str]) -> dict:
     """Return the report an interrupted run of this ``recipe`` on corpora ``names`` left at ``out``
-    (its folds are kept by ``--resume``), or an empty one where there is none."""
+    (its folds are kept by ``--resume``), or ``{}`` where there is none."""
     if not out.is_file():
-        return {"folds": {}, "minutes": 0.0}
+        return {}
     try:
         doc = json.loads(out.read_text())
     except (OSError, ValueError) as e:
@@ -114,9 +114,9 @@ def main(args) -> int:
                                             "balance_by", "warp", "band_norm", "speed", "adversary", "soft_labels",
                                             "own_classes", "normalisation", "room", "seed")}
     names = sorted({c.corpus for c in clips})
-    before = earlier(out, recipe, names) if args.resume else {"folds": {}, "minutes": 0.0}
+    before = earlier(out, recipe, names) if args.resume else {}
     doc: dict = {"command": "python -m training " + shlex.join(args.argv), "recipe": recipe,
-                 "corpora": names, "folds": before["folds"]}
+                 "corpora": names, "folds": before.get("folds", {})}
     for n, (name, held) in enumerate(plan.items(), 1):
         if doc["folds"].get(name, {}).get("heldout_speakers") == sorted(held):
             log.info("fold %d/%d %s: kept from the earlier report", n, len(plan), name)
@@ -133,7 +133,7 @@ def main(args) -> int:
                               args.noise_snr, fold_card.with_suffix(""))
         doc["folds"][name] = {"heldout_speakers": sorted(held), "clips": len(test), **result}
         doc["summary"] = summary(doc["folds"])
-        doc["minutes"] = round(before["minutes"] + (time.time() - started) / 60, 1)
+        doc["minutes"] = round(before.get("minutes", 0.0) + (time.time() - started) / 60, 1)
         out.write_text(json.dumps(doc, indent=1) + "\n")
         log.info("fold %s done; so far %s", name, json.dumps(doc["summary"]))
     return 0
