@@ -4,7 +4,7 @@ import numpy as np
 
 from device.features import FrontEnd
 from training.corpora import LABELS
-from training.dataset import Examples
+from training.dataset import Examples, warp_bands
 from training.train import Batches, circumplex_targets
 
 
@@ -172,3 +172,17 @@ def test_own_classes_score_each_example_among_the_emotions_its_corpus_has():
     full = np.r_[np.eye(k)[0], np.ones(k)][None].astype(np.float32)
     plain = keras.losses.CategoricalCrossentropy(from_logits=True, reduction=None)(np.eye(k)[:1], logits)
     assert np.isclose(float(loss(full, logits)[0]), float(plain[0]), atol=1e-4)  # every emotion: plain softmax
+
+
+def test_batches_stretch_each_window_by_a_fresh_factor_within_the_warp():
+    """``warp`` (shipped at 0.1) stretches every window drawn by its own factor in ``1 ± warp``; 0 leaves it."""
+    fe = FrontEnd(frames=40, nfilt=8)
+    window = np.tile(np.linspace(-1.0, 1.0, 8, dtype=np.float32) ** 2, (40, 1))  # a spectrum with a shape to move
+    batches = Batches(examples(), fe, size=4, seed=1, warp=0.1)
+    batches.rng = np.random.default_rng(5)
+    first, second = batches.warped(window), batches.warped(window)
+    factors = np.random.default_rng(5).uniform(0.9, 1.1, size=2)
+    assert np.allclose(first, warp_bands(window, factors[0], fe))
+    assert np.allclose(second, warp_bands(window, factors[1], fe))
+    assert not np.allclose(first, second) and not np.allclose(first, window)
+    assert Batches(examples(), fe, size=4, seed=1).warped(window) is window
