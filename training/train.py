@@ -74,7 +74,8 @@ def add_recipe(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
                    help="range of the speed (and pitch) change of the augmented copies (default 0.92,1.08)")
     p.add_argument("--warp", type=float, default=0.1, metavar="SHARE",
                    help="stretch each training window's spectrum along frequency by a random factor within "
-                        "1 +- SHARE, fresh every epoch (vocal tract length perturbation; 0: off)")
+                        "1 +- SHARE, fresh every epoch (vocal tract length perturbation; 0: off; 0.2 was measured "
+                        "and loses held-out speakers, see the README)")
     p.add_argument("--band-norm", action=argparse.BooleanOptionalAction, default=False,
                    help="subtract each mel band's mean over the window inside the model (channel invariance)")
     p.add_argument("--adversary", type=float, default=0.0, metavar="SCALE",
