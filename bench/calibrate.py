@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 from bench import results  # noqa: E402
 from device import card as cards  # noqa: E402
 from device.calibration import Calibration, CalibrationSettings  # noqa: E402
+from device.features import STRETCH  # noqa: E402
 from device.recognizer import Recognizer  # noqa: E402
 from device.voice import BALANCE, Voice  # noqa: E402
 
@@ -59,15 +60,16 @@ KEYS = ("speaker", "label", "scores", "path")
 
 def fold_scores(name: str, card_path: Path, speakers: set[str]) -> dict:
     """Return (cached) ``{"speaker", "label", "scores", "path"}`` arrays of the fold's model on its held-out
-    speakers, one row per clip with speech."""
+    speakers, one row per clip with speech, as the box hears them (:data:`~device.features.STRETCH`)."""
     from training import corpora  # the corpus loaders: workstation code, like the rest of bench/
 
     model = cards.load(card_path)
     folder = OUT if card_path.parent == VALIDATION else OUT / card_path.parent.name  # another run: its own cache
     cache = folder / f"calibrate-{name}.npz"
+    key = f"{model.fingerprint} stretch {STRETCH}"
     if cache.exists():
         with np.load(cache) as z:
-            if str(z["fingerprint"]) == model.fingerprint and "path" in z.files:
+            if str(z["fingerprint"]) == key and "path" in z.files:
                 return {k: z[k] for k in KEYS}
     rows = []
     for corpus in sorted({s.partition(":")[0] for s in speakers}):
@@ -81,7 +83,7 @@ def fold_scores(name: str, card_path: Path, speakers: set[str]) -> dict:
     data = {"speaker": np.array([r[0] for r in rows]), "label": np.array([r[1] for r in rows]),
             "scores": np.array([r[2] for r in rows], dtype=np.float32), "path": np.array([r[3] for r in rows])}
     folder.mkdir(parents=True, exist_ok=True)
-    np.savez(cache, fingerprint=model.fingerprint, **data)
+    np.savez(cache, fingerprint=key, **data)
     return data
 
 

@@ -17,12 +17,20 @@ corpus left out as recorded (every emotion equally often), and in simulated hous
 emotion is 70 % of what is said (40 clips drawn per person, 20 draws); and on the held-out
 RAVDESS actors of the ``speakers`` fold, clean and in white noise at 10 dB SNR (the card's conditions).
 
+``stretch``: what hearing each utterance also with its spectrum stretched by ``1 - s`` and ``1 + s``
+(:func:`device.features.stretched`, the box's ``[model] stretch``) does to the validation folds'
+int8 models, as their report scores them (no balancing): each corpus left out, settled and at the
+first press, and the held-out speakers of the ``speakers`` fold, clean, in white noise at 10 dB
+SNR (the validation's seeds) and at the first press.
+
     .venv/bin/python bench/probes.py features     # about 1 minute on two cores
     .venv/bin/python bench/probes.py blend        # and the folds' scores, cached by bench/calibrate.py
     .venv/bin/python bench/probes.py balance
     .venv/bin/python bench/probes.py balance --validation build/validation-adv   # another run's folds
+    .venv/bin/python bench/probes.py stretch      # about 6 minutes on two cores
+    .venv/bin/python bench/probes.py stretch --validation build/validation-warp7
 
-``features`` prints only; ``balance`` also writes its row into the README's results table
+``features`` prints only; ``balance`` and ``stretch`` also write their rows into the README's results table
 (``--no-readme``: print only).
 """
 
@@ -33,6 +41,7 @@ import json
 import multiprocessing
 import shlex
 import sys
+from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -44,14 +53,17 @@ from bench import results  # noqa: E402
 from bench.calibrate import DATA, VALIDATION, balanced, fold_scores, folds, ua  # noqa: E402
 from device import audio  # noqa: E402
 from device import card as cards  # noqa: E402
+from device.config import ModelSettings  # noqa: E402
 from device.errors import EmotuneError  # noqa: E402
-from device.features import FrontEnd, speech_features  # noqa: E402
+from device.features import STRETCH, FrontEnd, speech_features, stretched  # noqa: E402
 from device.model import EmotionModel  # noqa: E402
 from device.voice import BALANCE  # noqa: E402
 
 CORPORA = ("nemo", "ravdess", "savee", "tess", "turev-db")
 FRONT_END = FrontEnd(normalisation="listener")
 SHARES = (0.0, 0.25, 0.5, 1.0)
+STRETCHES = (0.0, 0.05, STRETCH)
+UNSURE = ModelSettings().min_confidence
 
 
 def pitch(x: np.ndarray, rate: int = 16000, frame: int = 640, hop: int = 160,
@@ -179,19 +191,26 @@ def blend(weights: tuple[float, ...] = (0.0, 0.25, 0.5, 1.0)) -> None:
         print(f"  w = {w:<4} {' '.join(f'{found[w][k]:.3f}' for k in keys)}  LOCO mean {loco_mean:.3f}")
 
 
+def held_out_audio(validation: Path, held: set[str], rate: int) -> tuple[list, list[np.ndarray]]:
+    """Return (clips, samples) of the ``held`` speakers in the order the validation in ``validation``
+    read them (so that the white-noise seeds match its report)."""
+    from training import corpora
+    from training.dataset import read_all
+
+    report = json.loads((validation / "emotune-ser.validation.json").read_text(encoding="utf-8"))
+    words = shlex.split(report["command"])
+    names = [words[i + 1].partition("=")[0] for i, word in enumerate(words) if word == "--corpus"]
+    return read_all([c for name in names for c in corpora.load(name, DATA / name) if c.speaker in held], rate)
+
+
 def held_out_in_noise(corpus: str = "ravdess", snr_db: float = 10.0) -> None:
     """Print the ``speakers`` fold's UA on the held-out speakers of ``corpus``, clean and with white
     noise at ``snr_db`` as the validation adds it (the same seeds), settled per speaker, per share."""
-    from training import corpora
-    from training.dataset import device_windows, noisy, read_all
+    from training.dataset import device_windows, noisy
 
     card_path, held = folds()["speakers"]
     card = cards.load(card_path)
-    report = json.loads((VALIDATION / "emotune-ser.validation.json").read_text(encoding="utf-8"))
-    words = shlex.split(report["command"])
-    names = [words[i + 1].partition("=")[0] for i, word in enumerate(words) if word == "--corpus"]
-    clips = [c for name in names for c in corpora.load(name, DATA / name) if c.speaker in held]
-    clips, audio = read_all(clips, card.frontend.sample_rate)  # the validation's order: the noise seeds match
+    clips, audio = held_out_audio(VALIDATION, held, card.frontend.sample_rate)
     model = EmotionModel(card)
     mine = np.array([c.corpus == corpus for c in clips])
     speakers = np.array([c.speaker for c in clips])[mine]
@@ -203,7 +222,7 @@ def held_out_in_noise(corpus: str = "ravdess", snr_db: float = 10.0) -> None:
                                      strict=True) if m]
         if any(w is None for w in windows):
             raise SystemExit(f"bench: a held-out {corpus} clip holds no speech in {condition}")
-        scores = np.stack([model.scores(w) for w in windows])
+        scores = np.stack([model.scores(stretched(w, STRETCH, card.frontend)) for w in windows])
         figures = []
         for share in (0.0, BALANCE):
             answers = scores.copy()
@@ -256,12 +275,55 @@ def balance(validation: Path = VALIDATION, draws: int = 20, size: int = 40, domi
                         ".venv/bin/python bench/probes.py balance")]
 
 
+def stretch(validation: Path = VALIDATION) -> list[str]:
+    """Print each stretch's UA on the folds in ``validation`` (per corpus over its own classes, as the
+    report scores them); return the README's row."""
+    from training.dataset import device_windows, noisy
+
+    found: dict[float, dict[str, list[float]]] = {s: defaultdict(list) for s in STRETCHES}
+    sure: dict[float, list[float]] = defaultdict(list)  # every settled answer's top probability
+    for name, (card_path, held) in folds(validation).items():
+        card = cards.load(card_path)
+        model, fe = EmotionModel(card), card.frontend
+        clips, audio = held_out_audio(validation, held, fe.sample_rate)
+        who = [c.speaker for c in clips]
+        conditions = {"settled": (audio, who), "first press": (audio, None)}
+        if name == "speakers":
+            conditions["10 dB"] = ([noisy(x, 10.0, i) for i, x in enumerate(audio)], who)
+        for condition, (heard, speakers) in conditions.items():
+            windows = device_windows(heard, fe, speakers)
+            for corpus in sorted({c.corpus for c in clips}):
+                mine = [i for i, c in enumerate(clips) if c.corpus == corpus and windows[i] is not None]
+                truth = [clips[i].label for i in mine]
+                classes = [c for c in card.labels if c in set(truth)]
+                columns = [card.labels.index(c) for c in classes]
+                for share in STRETCHES:
+                    scores = np.stack([model.scores(stretched(windows[i], share, fe)) for i in mine])
+                    key = f"LOCO {condition}" if name.startswith("loco-") else f"held-out {condition}"
+                    found[share][key].append(ua(truth, np.array(classes)[scores[:, columns].argmax(axis=1)]))
+                    if condition == "settled":
+                        sure[share] += list(scores.max(axis=1))
+    order = ("LOCO settled", "LOCO first press", "held-out settled", "held-out 10 dB", "held-out first press")
+    keys = [k for k in order if k in found[0.0]]
+    print(f"int8 UA, mean over corpora ({validation.name}): {', '.join(keys)}")
+    for share in STRETCHES:
+        per = (f"{np.mean(found[share][k]):.3f} ({' '.join(f'{u:.3f}' for u in found[share][k])})" for k in keys)
+        print(f"  s = {share:<4} " + "  ".join(per) + f"  unsure {np.mean(np.array(sure[share]) < UNSURE):.3f}")
+    figure = "; ".join(f"{share:g}: " + " / ".join(f"{np.mean(found[share][k]):.3f}" for k in keys)
+                       + f", unsure {np.mean(np.array(sure[share]) < UNSURE):.1%}" for share in STRETCHES)
+    return [results.row(f"test-time stretch s (each utterance also heard with its spectrum stretched by 1 - s and "
+                        f"1 + s), the folds' int8 models: {' / '.join(keys)}; settled answers below the "
+                        f"default min_confidence {UNSURE:g}", figure,
+                        f"s = {STRETCH:g} shipped: up on the LOCO mean and the held-out speakers",
+                        ".venv/bin/python bench/probes.py stretch")]
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("probe", choices=("features", "blend", "balance"))
+    p.add_argument("probe", choices=("features", "blend", "balance", "stretch"))
     p.add_argument("--no-readme", action="store_true", help="print only; leave README.md alone")
     p.add_argument("--validation", type=Path, default=VALIDATION,
-                   help="balance: the folds of another validation run (its --out folder; prints only)")
+                   help="balance, stretch: the folds of another validation run (its --out folder; prints only)")
     args = p.parse_args()
     if not DATA.is_dir():
         raise SystemExit(f"bench: no corpora at {DATA}")
@@ -269,6 +331,10 @@ def main() -> int:
         features()
     elif args.probe == "blend":
         blend()
+    elif args.probe == "stretch":
+        rows = stretch(args.validation.resolve())
+        if args.validation.resolve() == VALIDATION and not args.no_readme:
+            results.update(rows)
     elif args.validation.resolve() != VALIDATION:
         balance(args.validation.resolve())
     else:

@@ -32,7 +32,7 @@ from bench.calibrate import DATA, FIGURES, folds, ua  # noqa: E402
 from device import audio  # noqa: E402
 from device import card as cards  # noqa: E402
 from device.errors import NoSpeech  # noqa: E402
-from device.features import relative, spectrum, speech_features, windows  # noqa: E402
+from device.features import STRETCH, relative, spectrum, speech_features, stretched, windows  # noqa: E402
 from device.model import EmotionModel  # noqa: E402
 from device.voice import BALANCE  # noqa: E402
 
@@ -74,7 +74,7 @@ def presses(model: EmotionModel, raw: list[np.ndarray], order: np.ndarray, share
     answers = []
     for i in order:
         heard = spectrum(raw[i])
-        scores = model.scores(windows(relative(raw[i], voice.reference(heard)), fe))
+        scores = model.scores(stretched(windows(relative(raw[i], voice.reference(heard)), fe), STRETCH, fe))
         answers.append(int(np.argmax(voice.balance(scores, share))))
         voice.hear(heard)
         voice.answer(scores)

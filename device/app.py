@@ -59,7 +59,7 @@ class App:
             from .recognizer import Recognizer
 
             recognizer = Recognizer(settings.model.path, listening=settings.learning.enabled,
-                                    balance=settings.learning.balance)
+                                    balance=settings.learning.balance, stretch=settings.model.stretch)
         self.recognizer = recognizer
         self.emotions = playlist_map.load(settings.playlists.map)
         self.journal = Journal(settings.journal.path) if settings.journal.path else None

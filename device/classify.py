@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .card import DEFAULT_CARD
 from .errors import EmotuneError
+from .features import STRETCH
 from .recognizer import Prediction, Recognizer
 from .voice import BALANCE
 
@@ -28,6 +29,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--balance", type=float, default=BALANCE, metavar="SHARE",
                    help=f"the share of the model's usual answer to these files taken off each answer, as a box "
                         f"does (default {BALANCE}; 0: the model's scores as they are; not with --each)")
+    p.add_argument("--stretch", type=float, default=STRETCH, metavar="SHARE",
+                   help=f"also hear each file with its spectrum stretched by 1 - SHARE and 1 + SHARE and answer "
+                        f"the mean, as a box does (default {STRETCH}; 0: heard once)")
     return p
 
 
@@ -56,7 +60,9 @@ def table_row(path: Path, result: Prediction | str, width: int) -> str:
 def main(args) -> int:
     if not 0 <= args.balance <= 1:
         raise EmotuneError(f"--balance {args.balance}: give a share between 0 and 1")
-    recognizer = Recognizer(args.model, balance=0.0 if args.each else args.balance)
+    if not 0 <= args.stretch <= 0.3:
+        raise EmotuneError(f"--stretch {args.stretch}: give a share between 0 and 0.3")
+    recognizer = Recognizer(args.model, balance=0.0 if args.each else args.balance, stretch=args.stretch)
     if not args.each and (heard := recognizer.settle(args.files)):
         log.info("heard as one listener: the voice of %d of %d files", heard, len(args.files))
     width = max(len(str(f)) for f in args.files)

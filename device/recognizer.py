@@ -14,7 +14,7 @@ import numpy as np
 from . import audio, circumplex
 from . import card as cards
 from .errors import EmotuneError
-from .features import extract, spectrum, speech_features
+from .features import STRETCH, extract, spectrum, speech_features, stretched
 from .model import EmotionModel
 from .voice import Voice
 
@@ -80,7 +80,9 @@ class Recognizer:
     relative to it and then taken into it. Otherwise (``classify`` on files) every recording is
     heard as a box's first press, or, after :meth:`settle`, relative to one fixed voice taken from a
     set of recordings. With a ``balance``, the answers are balanced against the voice's usual answer
-    (:meth:`~device.voice.Voice.balance`).
+    (:meth:`~device.voice.Voice.balance`). With a ``stretch``, the model hears each utterance three
+    times, as spoken and with its spectrum stretched by ``1 - stretch`` and ``1 + stretch``
+    (:func:`~device.features.stretched`), and the answer is the mean.
 
     >>> recognizer = Recognizer()                       # the shipped model
     >>> recognizer.classify_file("samples/03-01-02-02-01-01-18.flac").emotion   # actor 18, acted calm
@@ -88,7 +90,7 @@ class Recognizer:
     """
 
     def __init__(self, card_path: str | Path = cards.DEFAULT_CARD, threads: int = 1, *, listening: bool = False,
-                 balance: float = 0.0):
+                 balance: float = 0.0, stretch: float = STRETCH):
         self.card = cards.load(card_path)
         self.model = EmotionModel(self.card, threads=threads)
         fe = self.card.frontend
@@ -98,6 +100,8 @@ class Recognizer:
         self.balance = balance
         """The share of the listener's usual answer taken off each answer (:meth:`Voice.balance`; 0: the
         model's scores as they are)."""
+        self.stretch = stretch
+        """How far each utterance's spectrum is also stretched both ways for the model (0: heard once)."""
 
     def settle(self, paths: Iterable[str | Path]) -> int:
         """Hear the recordings at ``paths`` as one listener's and keep that voice for every recording
@@ -130,9 +134,13 @@ class Recognizer:
     def _answer(self, path: str | Path) -> np.ndarray | None:
         """Return the model's own scores for the recording at ``path`` (None: unreadable or no speech)."""
         try:
-            return self.model.scores(extract(self._read(path), self.card.frontend, self.voice).windows)
+            return self._scores(extract(self._read(path), self.card.frontend, self.voice).windows)
         except EmotuneError:
             return None
+
+    def _scores(self, windows: np.ndarray) -> np.ndarray:
+        """Return the model's scores for an utterance's ``windows``, heard with :attr:`stretch`."""
+        return self.model.scores(stretched(windows, self.stretch, self.card.frontend))
 
     @property
     def sample_rate(self) -> int:
@@ -150,7 +158,7 @@ class Recognizer:
         t0 = time.perf_counter()
         utterance = extract(samples, self.card.frontend, self.voice)
         t1 = time.perf_counter()
-        scores = self.model.scores(utterance.windows)
+        scores = self._scores(utterance.windows)
         t2 = time.perf_counter()
         if self.voice is not None:
             answer, scores = scores, self.voice.balance(scores, self.balance)

@@ -1,10 +1,9 @@
 import numpy as np
 import pytest
 
-from device.features import FrontEnd, log_mel
+from device.features import FrontEnd, log_mel, warp_bands
 from tests.sound import voice
 from training import augment
-from training.dataset import warp_bands
 
 
 @pytest.mark.parametrize("snr", [0.0, 10.0, 20.0])

@@ -105,3 +105,11 @@ def test_the_files_are_heard_as_one_listener_in_any_order_and_each_alone_with_ea
 def test_a_share_outside_0_to_1_is_one_clear_line():
     out = classify("--balance", "1.5", str(SAMPLES[0]))
     assert out.returncode == 2 and "--balance 1.5: give a share between 0 and 1" in out.stderr
+    out = classify("--stretch", "0.5", str(SAMPLES[0]))
+    assert out.returncode == 2 and "--stretch 0.5: give a share between 0 and 0.3" in out.stderr
+
+
+def test_each_file_is_also_heard_stretched_unless_stretch_is_0():
+    files = list(map(str, SAMPLES[:3]))
+    box, once = scores_by_file(classify("--json", *files)), scores_by_file(classify("--json", "--stretch", "0", *files))
+    assert all(box[f] != once[f] for f in files)

@@ -5,7 +5,7 @@ import pytest
 
 from device import audio
 from device.errors import NoSpeech
-from device.features import FrontEnd, extract, fit, relative, speech_features, windows
+from device.features import FrontEnd, extract, fit, relative, speech_features, stretched, warp_bands, windows
 from tests.paths import DATA, SAMPLES
 from tests.sound import silence
 
@@ -76,3 +76,15 @@ def test_long_speech_is_covered_by_overlapping_windows(frames, count):
 def test_front_end_round_trips_through_a_dict():
     fe = FrontEnd(nfilt=40, frames=200)
     assert FrontEnd.from_dict(json.loads(json.dumps(fe.to_dict()))) == fe
+
+
+def test_stretched_windows_are_the_windows_then_their_stretch_down_and_up():
+    fe = FrontEnd()
+    w = np.random.default_rng(0).normal(size=(2, fe.frames, fe.nfilt)).astype(np.float32)
+    assert stretched(w, 0.0, fe) is w  # heard once
+    out = stretched(w, 0.1, fe)
+    assert out.shape == (6, fe.frames, fe.nfilt) and out.dtype == np.float32
+    np.testing.assert_array_equal(out[:2], w)
+    for i in range(2):  # a batch stretches as each window alone does
+        np.testing.assert_allclose(out[2 + i], warp_bands(w[i], 0.9, fe), rtol=1e-6)
+        np.testing.assert_allclose(out[4 + i], warp_bands(w[i], 1.1, fe), rtol=1e-6)

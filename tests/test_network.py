@@ -2,9 +2,9 @@
 
 import numpy as np
 
-from device.features import FrontEnd
+from device.features import FrontEnd, warp_bands
 from training.corpora import LABELS
-from training.dataset import Examples, warp_bands
+from training.dataset import Examples
 from training.train import Batches, circumplex_targets
 
 
@@ -186,3 +186,42 @@ def test_batches_stretch_each_window_by_a_fresh_factor_within_the_warp():
     assert np.allclose(second, warp_bands(window, factors[1], fe))
     assert not np.allclose(first, second) and not np.allclose(first, window)
     assert Batches(examples(), fe, size=4, seed=1).warped(window) is window
+
+
+def test_a_held_schedule_stays_where_the_averaged_share_begins():
+    from keras import ops
+
+    from training.network import schedule
+
+    plain, held = schedule(100), schedule(100, hold=0.3)
+    rates = [float(ops.convert_to_numpy(held(step))) for step in (10, 50, 69, 70, 85, 99)]
+    assert rates[:4] == [float(ops.convert_to_numpy(plain(s))) for s in (10, 50, 69, 70)]
+    assert rates[3] == rates[4] == rates[5] > float(ops.convert_to_numpy(plain(99)))  # held, not decayed
+
+
+def test_weight_averaging_gives_the_mean_weights_and_batch_norm_of_those():
+    import keras
+
+    from training.network import WeightAverage
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3), keras.layers.BatchNormalization()])
+    average = WeightAverage(model)
+    snapshots = []
+    for _ in range(3):
+        model.set_weights([w + np.random.default_rng(len(snapshots)).normal(size=w.shape) for w in model.get_weights()])
+        snapshots.append(model.get_weights())
+        average.take()
+    rng = np.random.default_rng(1)
+    batches = [(rng.normal(2.0, 3.0, (16, 4)).astype(np.float32), None) for _ in range(5)]
+    average.apply(batches)
+    kernel, bias = (np.mean([s[i] for s in snapshots], axis=0) for i in (0, 1))
+    assert average.count == 3
+    np.testing.assert_allclose(model.layers[0].kernel.numpy(), kernel, rtol=1e-5)
+    dense = [x @ kernel + bias for x, _ in batches]  # what batch norm sees under the mean weights
+    norm = model.layers[1]
+    np.testing.assert_allclose(norm.moving_mean.numpy(), np.mean([d.mean(axis=0) for d in dense], axis=0),
+                               rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(norm.moving_variance.numpy(), np.mean([d.var(axis=0) for d in dense], axis=0),
+                               rtol=1e-3)
+    assert norm.momentum == 0.99  # training goes on as before

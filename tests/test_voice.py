@@ -10,7 +10,7 @@ import pytest
 from device import audio
 from device.card import load
 from device.endpoint import find_speech
-from device.features import FrontEnd, extract
+from device.features import STRETCH, FrontEnd, extract, stretched, warp_bands
 from device.learning import Learning
 from device.recognizer import Recognizer
 from device.voice import Voice
@@ -196,11 +196,26 @@ def test_a_settled_recognizer_hears_every_file_relative_to_the_sets_voice(listen
     assert recognizer.settle([*clips, silent, tmp_path / "gone.flac"]) == len(clips)  # the others left out
     expected = LISTENER.voice()
     expected.hear_all([extract(audio.load(p), LISTENER).spectrum for p in clips])
+    assert recognizer.voice.heard == expected.heard
+    np.testing.assert_allclose(recognizer.voice.mean, expected.mean, atol=1e-5)  # to the last bits: the sum's order
     for path in clips:
-        windows = extract(audio.load(path), LISTENER, expected).windows
+        windows = extract(audio.load(path), LISTENER, recognizer.voice).windows
         scores = recognizer.classify_file(path).scores
-        np.testing.assert_array_equal(list(scores.values()), recognizer.model.scores(windows))
+        np.testing.assert_array_equal(list(scores.values()),
+                                      recognizer.model.scores(stretched(windows, recognizer.stretch, LISTENER)))
     assert recognizer.voice.heard == len(clips)  # fixed: classifying does not move it
+
+
+def test_a_recognizer_answers_the_mean_of_the_utterance_heard_as_spoken_and_stretched_both_ways():
+    clip = sorted(SAMPLES.glob("*.flac"))[0]
+    box, once = Recognizer(), Recognizer(stretch=0.0)
+    fe = once.card.frontend
+    windows = extract(audio.load(clip), fe).windows
+    assert box.stretch == STRETCH > 0
+    np.testing.assert_array_equal(list(once.classify_file(clip).scores.values()), once.model.scores(windows))
+    views = [once.model.scores(v) for v in (windows, warp_bands(windows, 1 - STRETCH, fe),
+                                            warp_bands(windows, 1 + STRETCH, fe))]
+    np.testing.assert_allclose(list(box.classify_file(clip).scores.values()), np.mean(views, axis=0), rtol=1e-5)
 
 
 def test_settling_does_nothing_for_a_card_without_listener_normalisation(tmp_path):

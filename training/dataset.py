@@ -11,7 +11,6 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
-from python_speech_features.base import hz2mel, mel2hz
 from tqdm import tqdm
 
 from device import audio
@@ -176,20 +175,6 @@ def random_window(feats: np.ndarray, frames: int, rng: np.random.Generator) -> n
     """Return a (frames, nfilt) window of ``feats`` placed (or cut) at a random offset."""
     slack = abs(frames - len(feats))
     return fit(feats.astype(np.float32), frames, int(rng.integers(slack + 1)))
-
-
-def warp_bands(window: np.ndarray, factor: float, fe: FrontEnd) -> np.ndarray:
-    """Return the log-mel ``window`` of a voice whose spectrum is stretched by ``factor`` along
-    frequency (vocal tract length perturbation, Jaitly & Hinton 2013): each band takes the value the
-    filterbank had at its centre frequency divided by ``factor``, read between the bands' centres
-    (the edge bands repeat beyond the filterbank). Formants and harmonics move, timing does not."""
-    bands = window.shape[1]
-    step = (hz2mel(fe.highfreq) - hz2mel(fe.lowfreq)) / (bands + 1)
-    centres = hz2mel(fe.lowfreq) + step * np.arange(1, bands + 1)
-    source = np.clip((hz2mel(mel2hz(centres) / factor) - centres[0]) / step, 0, bands - 1)
-    low = np.minimum(source.astype(int), bands - 2)
-    frac = (source - low).astype(np.float32)
-    return window[:, low] * (1 - frac) + window[:, low + 1] * frac
 
 
 def spec_augment(window: np.ndarray, rng: np.random.Generator, masks: int = 2) -> np.ndarray:

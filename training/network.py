@@ -48,6 +48,56 @@ def ds_cnn(frames: int, bands: int, classes: int, width: float = 1.0, dropout: f
     return keras.Model(inputs, outputs, name=name)
 
 
+def schedule(steps: int, peak: float = 3e-3, hold: float = 0.0) -> keras.optimizers.schedules.LearningRateSchedule:
+    """Return the learning rate over ``steps``: a warm-up to ``peak`` over the first 5 %, then a
+    cosine decay to 0; with ``hold`` (a share), the rate stays where the last ``hold`` of the steps
+    begins, for weights to be averaged over (:class:`WeightAverage`)."""
+    cosine = keras.optimizers.schedules.CosineDecay(0.0, decay_steps=steps, warmup_target=peak,
+                                                    warmup_steps=max(1, steps // 20))
+    return cosine if hold <= 0 else _Held(cosine, int(steps * (1 - hold)))
+
+
+class _Held(keras.optimizers.schedules.LearningRateSchedule):
+    """``schedule`` up to step ``at``, then its value there."""
+
+    def __init__(self, schedule, at: int):
+        self.schedule, self.at = schedule, at
+
+    def __call__(self, step):
+        return self.schedule(keras.ops.minimum(step, self.at))
+
+
+class WeightAverage:
+    """The running mean of a model's weights over the snapshots :meth:`take` is given
+    (stochastic weight averaging, Izmailov et al. 2018): a flat region of the loss that the
+    averaged weights sit in tends to hold for data the training never saw."""
+
+    def __init__(self, model: keras.Model):
+        self.model, self.mean, self.count = model, None, 0
+
+    def take(self) -> None:
+        """Take the model's weights as they are now into the mean."""
+        now = self.model.get_weights()
+        self.count += 1
+        self.mean = now if self.mean is None else [m + (w - m) / self.count for m, w in zip(self.mean, now,
+                                                                                             strict=True)]
+
+    def apply(self, batches) -> None:
+        """Give the model the mean weights, then measure its batch-norm statistics afresh as the
+        mean over ``batches`` of (x, ...) tuples (those of the averaged weights, not any snapshot's)."""
+        self.model.set_weights(self.mean)
+        norms = [layer for layer in self.model.layers if isinstance(layer, layers.BatchNormalization)]
+        for layer in norms:
+            layer.moving_mean.assign(keras.ops.zeros_like(layer.moving_mean))
+            layer.moving_variance.assign(keras.ops.ones_like(layer.moving_variance))
+        for k, (x, *_) in enumerate(batches):
+            for layer in norms:
+                layer.momentum = k / (k + 1)  # a plain mean over the batches
+            self.model(x, training=True)
+        for layer in norms:
+            layer.momentum = 0.99
+
+
 def ensemble(members: list[keras.Model]) -> keras.Model:
     """Return one model whose logits are the mean of the ``members``' logits: one file, one call."""
     inputs = keras.Input(members[0].inputs[0].shape[1:], name="logmel")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from device.features import NORMALISATIONS, FrontEnd
+from device.features import NORMALISATIONS, FrontEnd, warp_bands
 
 from . import corpora, splits
 from .augment import Augmenter
@@ -28,11 +28,13 @@ from .dataset import (
     random_window,
     read_all,
     spec_augment,
-    warp_bands,
 )
 from .voices import ROOMS, References, prior
 
 log = logging.getLogger(__name__)
+
+AVERAGE_EVERY = 20
+"""With ``--average``: steps between the snapshots the weights are averaged over."""
 
 LICENCES = {
     "ravdess": "RAVDESS: CC BY-NC-SA 4.0; Livingstone & Russo 2018, PLoS ONE 13(5): e0196391",
@@ -76,6 +78,9 @@ def add_recipe(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
                    help="stretch each training window's spectrum along frequency by a random factor within "
                         "1 +- SHARE, fresh every epoch (vocal tract length perturbation; 0: off; 0.2 was measured "
                         "and loses held-out speakers, see the README)")
+    p.add_argument("--average", type=float, default=0.0, metavar="SHARE",
+                   help="hold the learning rate where the last SHARE of the epochs begins and average the "
+                        "weights over them (stochastic weight averaging; 0: off)")
     p.add_argument("--band-norm", action=argparse.BooleanOptionalAction, default=False,
                    help="subtract each mel band's mean over the window inside the model (channel invariance)")
     p.add_argument("--adversary", type=float, default=0.0, metavar="SCALE",
@@ -158,7 +163,7 @@ class Batches:
     corpora. The loss weights then make every class weigh the same in what is drawn. With
     ``references`` every example is taken relative to a reference spectrum drawn for it. With
     ``warp`` each window's spectrum is stretched by a factor drawn within ``1 ± warp``
-    (:func:`~training.dataset.warp_bands`). With ``own_classes`` each label row is followed by the
+    (:func:`~device.features.warp_bands`). With ``own_classes`` each label row is followed by the
     mask of the emotions its corpus has (see :func:`own_class_loss`).
     """
 
@@ -267,7 +272,7 @@ def fit_member(data: Examples, fe: FrontEnd, args, seed: int, name: str, referen
     """
     import keras
 
-    from .network import adversarial, ds_cnn
+    from .network import WeightAverage, adversarial, ds_cnn, schedule
 
     keras.utils.set_random_seed(seed)
     model = ds_cnn(fe.frames, fe.nfilt, len(LABELS), width=args.width, band_norm=args.band_norm,
@@ -275,15 +280,16 @@ def fit_member(data: Examples, fe: FrontEnd, args, seed: int, name: str, referen
     batches = Batches(data, fe, args.batch, seed, args.mixup, args.balance, references,
                       args.soft_labels, args.own_classes, units, args.warp)
     steps = args.epochs * len(batches)
-    schedule = keras.optimizers.schedules.CosineDecay(
-        0.0, decay_steps=steps, warmup_target=3e-3, warmup_steps=max(1, steps // 20))
+    average = WeightAverage(model) if args.average > 0 else None
+    first_averaged = args.epochs - round(args.epochs * args.average)  # epochs after this one are averaged
     emotion = keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.1)
     accuracy = "accuracy"
     if args.own_classes:
         emotion, accuracy = own_class_loss(len(LABELS)), own_class_accuracy(len(LABELS))
     hide = args.adversary > 0 and len(np.unique(data.groups)) > 1  # one corpus has nothing to hide
     trainer = adversarial(model, batches.corpora, args.adversary) if hide else model
-    trainer.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=1e-4),
+    held = (args.epochs - first_averaged) / args.epochs if average else 0.0
+    trainer.compile(optimizer=keras.optimizers.AdamW(schedule(steps, hold=held), weight_decay=1e-4),
                     loss=[emotion, keras.losses.CategoricalCrossentropy(from_logits=True)] if hide else emotion,
                     weighted_metrics={"logits": [accuracy]})
     log.info("%s: training %d parameters on %d examples for %d epochs", name, model.count_params(), len(data),
@@ -291,16 +297,22 @@ def fit_member(data: Examples, fe: FrontEnd, args, seed: int, name: str, referen
     started = time.time()
     for epoch in range(1, args.epochs + 1):
         totals: dict[str, float] = {}  # train_on_batch reports one batch: the line shows the epoch's mean
-        for x, y, w, corpus in batches.epoch():
+        for step, (x, y, w, corpus) in enumerate(batches.epoch(), 1):
             if hide:  # the corpus head learns from every example alike
                 y, w = [y, corpus], [w, np.ones_like(w)]
             result = trainer.train_on_batch(x, y, sample_weight=w, return_dict=True)
             for k, v in result.items():
                 totals[k] = totals.get(k, 0.0) + float(v) / len(batches)
+            if average and epoch > first_averaged and step % min(AVERAGE_EVERY, len(batches)) == 0:
+                average.take()
         elapsed = time.time() - started
         log.info("%s: epoch %d/%d  %s  %.0f s, about %.0f s to go", name, epoch, args.epochs,
                  "  ".join(f"{k} {v:.3f}" for k, v in totals.items()), elapsed,
                  elapsed / epoch * (args.epochs - epoch))
+    if average:
+        average.apply(batches.epoch())
+        log.info("%s: weights averaged over %d snapshots of the last %d epochs", name, average.count,
+                 args.epochs - first_averaged)
     return model
 
 
