@@ -76,7 +76,7 @@ def fold_scores(name: str, card_path: Path, speakers: set[str]) -> dict:
         clips = [c for c in corpora.load(corpus, DATA / corpus) if c.speaker in speakers]
         for speaker in sorted({c.speaker for c in clips}):
             mine = [c for c in clips if c.speaker == speaker]
-            recognizer = Recognizer(card_path)
+            recognizer = Recognizer(card_path, stretch=STRETCH)
             recognizer.settle(c.path for c in mine)  # the box has heard this person before, in no order
             rows += [(c.speaker, c.label, [p.scores[label] for label in model.labels], str(c.path))
                      for c, p in _classify_all(recognizer, mine)]

@@ -205,7 +205,8 @@ def held_out_audio(validation: Path, held: set[str], rate: int) -> tuple[list, l
 
 def held_out_in_noise(corpus: str = "ravdess", snr_db: float = 10.0) -> None:
     """Print the ``speakers`` fold's UA on the held-out speakers of ``corpus``, clean and with white
-    noise at ``snr_db`` as the validation adds it (the same seeds), settled per speaker, per share."""
+    noise at ``snr_db`` as the validation adds it (the same seeds), settled per speaker and heard
+    stretched as the box hears (:data:`~device.features.STRETCH`), per share."""
     from training.dataset import device_windows, noisy
 
     card_path, held = folds()["speakers"]
@@ -297,9 +298,9 @@ def stretch(validation: Path = VALIDATION) -> list[str]:
                 truth = [clips[i].label for i in mine]
                 classes = [c for c in card.labels if c in set(truth)]
                 columns = [card.labels.index(c) for c in classes]
+                key = f"LOCO {condition}" if name.startswith("loco-") else f"held-out {condition}"
                 for share in STRETCHES:
                     scores = np.stack([model.scores(stretched(windows[i], share, fe)) for i in mine])
-                    key = f"LOCO {condition}" if name.startswith("loco-") else f"held-out {condition}"
                     found[share][key].append(ua(truth, np.array(classes)[scores[:, columns].argmax(axis=1)]))
                     if condition == "settled":
                         sure[share] += list(scores.max(axis=1))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .card import DEFAULT_CARD
 from .errors import EmotuneError
-from .features import STRETCH
+from .features import MAX_STRETCH, STRETCH
 from .recognizer import Prediction, Recognizer
 from .voice import BALANCE
 
@@ -60,8 +60,8 @@ def table_row(path: Path, result: Prediction | str, width: int) -> str:
 def main(args) -> int:
     if not 0 <= args.balance <= 1:
         raise EmotuneError(f"--balance {args.balance}: give a share between 0 and 1")
-    if not 0 <= args.stretch <= 0.3:
-        raise EmotuneError(f"--stretch {args.stretch}: give a share between 0 and 0.3")
+    if not 0 <= args.stretch <= MAX_STRETCH:
+        raise EmotuneError(f"--stretch {args.stretch}: give a share between 0 and {MAX_STRETCH}")
     recognizer = Recognizer(args.model, balance=0.0 if args.each else args.balance, stretch=args.stretch)
     if not args.each and (heard := recognizer.settle(args.files)):
         log.info("heard as one listener: the voice of %d of %d files", heard, len(args.files))

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from .card import DEFAULT_CARD
 from .errors import ConfigError
-from .features import STRETCH
+from .features import MAX_STRETCH, STRETCH
 from .voice import BALANCE
 
 
@@ -179,7 +179,7 @@ _RANGES = {
     ("audio", "sample_rate"): (8000, 192000), ("audio", "max_seconds"): (0.5, 120),
     ("audio", "silence_seconds"): (0.1, 10), ("audio", "input_speed"): (0, 1000),
     ("gpio", "button_pin"): (0, 53), ("gpio", "led_pin"): (-1, 53), ("gpio", "long_press_seconds"): (0.1, 30),
-    ("gpio", "bounce_seconds"): (0, 1), ("model", "min_confidence"): (0, 1), ("model", "stretch"): (0, 0.3),
+    ("gpio", "bounce_seconds"): (0, 1), ("model", "min_confidence"): (0, 1), ("model", "stretch"): (0, MAX_STRETCH),
     ("journal", "outcome_seconds"): (0, 86400), ("learning", "feel_seconds"): (1, 86400),
     ("learning", "min_corrections"): (1, 10000), ("learning", "balance"): (0, 1),
 }

@@ -77,9 +77,13 @@ NORMALISATIONS = ("utterance", "listener")
 STRETCH = 0.1
 """How far the box stretches each utterance's spectrum both ways before it asks the model
 (:func:`stretched`): it answers the mean of the utterance as heard, and as heard from a voice 10 %
-lower and 10 % higher in formants. On the validation models of three seeds it raised a settled
+lower and 10 % higher in formants. On the validation folds of three models it raised a settled
 box's leave-one-corpus-out mean and held-out speakers every time, by about a point or less, and
 left the answers a little less sure (README: hearing each utterance stretched)."""
+
+MAX_STRETCH = 0.3
+"""The most a stretch may be (a setting or ``--stretch``): beyond it a voice is no longer one the
+model was trained on (training stretches by up to 0.1)."""
 
 
 @dataclass(frozen=True)

@@ -193,7 +193,7 @@ def test_a_held_schedule_stays_where_the_averaged_share_begins():
 
     from training.network import schedule
 
-    plain, held = schedule(100), schedule(100, hold=0.3)
+    plain, held = schedule(100), schedule(100, hold_from=70)
     rates = [float(ops.convert_to_numpy(held(step))) for step in (10, 50, 69, 70, 85, 99)]
     assert rates[:4] == [float(ops.convert_to_numpy(plain(s))) for s in (10, 50, 69, 70)]
     assert rates[3] == rates[4] == rates[5] > float(ops.convert_to_numpy(plain(99)))  # held, not decayed
@@ -225,3 +225,14 @@ def test_weight_averaging_gives_the_mean_weights_and_batch_norm_of_those():
     np.testing.assert_allclose(norm.moving_variance.numpy(), np.mean([d.var(axis=0) for d in dense], axis=0),
                                rtol=1e-3)
     assert norm.momentum == 0.99  # training goes on as before
+
+
+def test_the_averaged_share_leaves_an_epoch_to_average_and_one_before_it():
+    import pytest
+
+    from training.train import averaged_epochs
+
+    assert averaged_epochs(20, 0.0) == 0 and averaged_epochs(20, 0.3) == 6
+    for share in (0.02, 0.98, 1.0):
+        with pytest.raises(SystemExit, match=f"--average {share:g}: averages"):
+            averaged_epochs(20, share)

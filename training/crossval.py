@@ -101,6 +101,7 @@ def summary(results: dict) -> dict:
 
 def main(args) -> int:
     started = time.time()
+    train.averaged_epochs(args.epochs, args.average)  # a bad --average is said now, not after the features
     fe = FrontEnd(normalisation=args.normalisation)
     clips = train.clip_set(train.parse_corpora(args.corpus))
     holdout = ([s for s in args.holdout.split(",") if s]

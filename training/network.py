@@ -48,17 +48,20 @@ def ds_cnn(frames: int, bands: int, classes: int, width: float = 1.0, dropout: f
     return keras.Model(inputs, outputs, name=name)
 
 
-def schedule(steps: int, peak: float = 3e-3, hold: float = 0.0) -> keras.optimizers.schedules.LearningRateSchedule:
-    """Return the learning rate over ``steps``: a warm-up to ``peak`` over the first 5 %, then a
-    cosine decay to 0; with ``hold`` (a share), the rate stays where the last ``hold`` of the steps
-    begins, for weights to be averaged over (:class:`WeightAverage`)."""
+def schedule(steps: int, peak: float = 3e-3, hold_from: int | None = None,
+             ) -> keras.optimizers.schedules.LearningRateSchedule:
+    """Return the learning rate over ``steps``: a warm-up to ``peak`` over the first 5 %, then
+    Keras's cosine decay over ``steps`` more (so the last step is still at about 0.6 % of the peak);
+    with ``hold_from``, the rate stays from that step on where it was, for weights to be averaged
+    over (:class:`WeightAverage`)."""
     cosine = keras.optimizers.schedules.CosineDecay(0.0, decay_steps=steps, warmup_target=peak,
                                                     warmup_steps=max(1, steps // 20))
-    return cosine if hold <= 0 else _Held(cosine, int(steps * (1 - hold)))
+    return cosine if hold_from is None else _Held(cosine, hold_from)
 
 
 class _Held(keras.optimizers.schedules.LearningRateSchedule):
-    """``schedule`` up to step ``at``, then its value there."""
+    """``schedule`` up to step ``at``, then its value there. (No ``get_config``: it is never saved;
+    the model is exported without its optimizer.)"""
 
     def __init__(self, schedule, at: int):
         self.schedule, self.at = schedule, at
@@ -85,8 +88,11 @@ class WeightAverage:
     def apply(self, batches) -> None:
         """Give the model the mean weights, then measure its batch-norm statistics afresh as the
         mean over ``batches`` of (x, ...) tuples (those of the averaged weights, not any snapshot's)."""
+        if self.mean is None:
+            raise ValueError("no weights were taken to average")
         self.model.set_weights(self.mean)
         norms = [layer for layer in self.model.layers if isinstance(layer, layers.BatchNormalization)]
+        momentum = [layer.momentum for layer in norms]
         for layer in norms:
             layer.moving_mean.assign(keras.ops.zeros_like(layer.moving_mean))
             layer.moving_variance.assign(keras.ops.ones_like(layer.moving_variance))
@@ -94,8 +100,8 @@ class WeightAverage:
             for layer in norms:
                 layer.momentum = k / (k + 1)  # a plain mean over the batches
             self.model(x, training=True)
-        for layer in norms:
-            layer.momentum = 0.99
+        for layer, m in zip(norms, momentum, strict=True):
+            layer.momentum = m
 
 
 def ensemble(members: list[keras.Model]) -> keras.Model:

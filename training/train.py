@@ -264,6 +264,20 @@ def own_class_accuracy(classes: int):
     return accuracy
 
 
+def averaged_epochs(epochs: int, share: float) -> int:
+    """Return how many of the last ``epochs`` ``--average`` ``share`` averages the weights over (0: off).
+
+    Raises SystemExit with one line where the share leaves no epoch to average or none to learn in.
+    """
+    if share <= 0:
+        return 0
+    count = round(epochs * share)
+    if not 1 <= count < epochs:
+        raise SystemExit(f"--average {share:g}: averages {count} of {epochs} epochs; give a share that leaves at "
+                         f"least one epoch to average and one before it (e.g. 0.3)")
+    return count
+
+
 def fit_member(data: Examples, fe: FrontEnd, args, seed: int, name: str, references: References | None = None,
                units: np.ndarray | None = None):
     """Return one DS-CNN trained on ``data`` for ``args.epochs`` epochs (fixed schedule, no peeking).
@@ -281,16 +295,16 @@ def fit_member(data: Examples, fe: FrontEnd, args, seed: int, name: str, referen
     batches = Batches(data, fe, args.batch, seed, args.mixup, args.balance, references,
                       args.soft_labels, args.own_classes, units, args.warp)
     steps = args.epochs * len(batches)
-    average = WeightAverage(model) if args.average > 0 else None
-    first_averaged = args.epochs - round(args.epochs * args.average)  # epochs after this one are averaged
+    first_averaged = args.epochs - averaged_epochs(args.epochs, args.average)  # epochs after this one are averaged
+    average = WeightAverage(model) if first_averaged < args.epochs else None
     emotion = keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.1)
     accuracy = "accuracy"
     if args.own_classes:
         emotion, accuracy = own_class_loss(len(LABELS)), own_class_accuracy(len(LABELS))
     hide = args.adversary > 0 and len(np.unique(data.groups)) > 1  # one corpus has nothing to hide
     trainer = adversarial(model, batches.corpora, args.adversary) if hide else model
-    held = (args.epochs - first_averaged) / args.epochs if average else 0.0
-    trainer.compile(optimizer=keras.optimizers.AdamW(schedule(steps, hold=held), weight_decay=1e-4),
+    held = first_averaged * len(batches) if average else None
+    trainer.compile(optimizer=keras.optimizers.AdamW(schedule(steps, hold_from=held), weight_decay=1e-4),
                     loss=[emotion, keras.losses.CategoricalCrossentropy(from_logits=True)] if hide else emotion,
                     weighted_metrics={"logits": [accuracy]})
     log.info("%s: training %d parameters on %d examples for %d epochs", name, model.count_params(), len(data),
@@ -369,6 +383,7 @@ def main(args) -> int:
     from . import report
 
     started = time.time()
+    averaged_epochs(args.epochs, args.average)  # a bad --average is said now, not after the features
     fe = FrontEnd(normalisation=args.normalisation)
     sources = parse_corpora(args.corpus)
     clips = clip_set(sources)
