@@ -236,3 +236,23 @@ def test_the_averaged_share_leaves_an_epoch_to_average_and_one_before_it():
     for share in (0.02, 0.98, 1.0):
         with pytest.raises(SystemExit, match=f"--average {share:g}: averages"):
             averaged_epochs(20, share)
+
+
+def test_mix_style_mixes_each_examples_statistics_in_training_and_nothing_else():
+    from keras import ops
+
+    from training.network import MixStyle, ds_cnn
+
+    rng = np.random.default_rng(0)
+    x = (rng.normal(size=(8, 50, 4)) * rng.uniform(0.5, 3, (8, 1, 4)) + rng.normal(0, 5, (8, 1, 4))).astype(np.float32)
+    layer = MixStyle(p=1.0)
+    assert np.array_equal(ops.convert_to_numpy(layer(x, training=False)), x)  # the box never mixes
+    mixed = ops.convert_to_numpy(layer(x, training=True))
+    shape = (mixed - mixed.mean(axis=1, keepdims=True)) / mixed.std(axis=1, keepdims=True)
+    own = (x - x.mean(axis=1, keepdims=True)) / x.std(axis=1, keepdims=True)
+    np.testing.assert_allclose(shape, own, atol=1e-3)  # each example keeps its own pattern over time
+    means, lows, highs = x.mean(axis=1), x.mean(axis=1).min(axis=0), x.mean(axis=1).max(axis=0)
+    assert np.all((mixed.mean(axis=1) >= lows - 1e-3) & (mixed.mean(axis=1) <= highs + 1e-3))  # blends of the batch's
+    assert not np.allclose(mixed.mean(axis=1), means)  # and not its own
+    plain, mixing = ds_cnn(40, 8, len(LABELS), width=0.1), ds_cnn(40, 8, len(LABELS), width=0.1, mix_style=0.5)
+    assert plain.count_params() == mixing.count_params()  # nothing to ship: no weights

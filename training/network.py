@@ -23,7 +23,7 @@ def _unit(x, conv, filters: int, stride: int):
 
 
 def ds_cnn(frames: int, bands: int, classes: int, width: float = 1.0, dropout: float = 0.3,
-           band_norm: bool = False, name: str = "emotune_ds_cnn") -> keras.Model:
+           band_norm: bool = False, mix_style: float = 0.0, name: str = "emotune_ds_cnn") -> keras.Model:
     """Return a 1-D DS-CNN taking (frames, bands) log-mel windows to ``classes`` logits.
 
     A stride-2 convolution stem, five separable blocks (two of them stride 2), average and max
@@ -31,6 +31,8 @@ def ds_cnn(frames: int, bands: int, classes: int, width: float = 1.0, dropout: f
     parameters, 240 KB as int8; 0.7 is about 100 k (the shipped model is two of those).
     ``band_norm`` first subtracts each band's mean over the window: a fixed microphone or room
     colouring is a constant per band in the log-mel domain, so this removes it inside the model.
+    ``mix_style`` puts a :class:`MixStyle` of that probability after the stem and the first block
+    (training only: the exported model does not have it).
     """
     def w(n: int) -> int:
         return max(8, int(n * width))
@@ -40,12 +42,40 @@ def ds_cnn(frames: int, bands: int, classes: int, width: float = 1.0, dropout: f
     if band_norm:
         x = layers.Subtract(name="band_norm")([x, keras.ops.mean(x, axis=1, keepdims=True)])
     x = _unit(x, layers.Conv1D, w(128), 2)
-    for filters, stride in BLOCKS:
+    for i, (filters, stride) in enumerate(BLOCKS):
+        if mix_style > 0 and i < 2:
+            x = MixStyle(mix_style, name=f"mix_style_{i + 1}")(x)
         x = _unit(x, layers.SeparableConv1D, w(filters), stride)
     x = layers.Concatenate(name="pooled")([layers.GlobalAveragePooling1D()(x), layers.GlobalMaxPooling1D()(x)])
     x = layers.Dropout(dropout)(x)
     outputs = layers.Dense(classes, name="logits")(x)
     return keras.Model(inputs, outputs, name=name)
+
+
+class MixStyle(layers.Layer):
+    """In training, with probability ``p`` per batch, give every example's feature maps the mean and
+    deviation over time, channel by channel, of a blend of its own and another example's of the
+    batch (MixStyle, Zhou et al. 2021): the statistics carry much of who spoke, where, through what,
+    and mixing them makes voices and rooms the corpora never had. The identity otherwise."""
+
+    def __init__(self, p: float = 0.5, alpha: float = 0.1, **kwargs):
+        super().__init__(**kwargs)
+        self.p, self.alpha = p, alpha
+        self.seeds = keras.random.SeedGenerator(0)
+
+    def call(self, x, training=None):
+        if not training:
+            return x
+        ops = keras.ops
+        mean = ops.mean(x, axis=1, keepdims=True)
+        std = ops.sqrt(ops.var(x, axis=1, keepdims=True) + 1e-5)
+        n = ops.shape(x)[0]
+        lam = keras.random.beta((n, 1, 1), self.alpha, self.alpha, seed=self.seeds)
+        other = keras.random.shuffle(ops.arange(n), seed=self.seeds)
+        mixed_mean = lam * mean + (1 - lam) * ops.take(mean, other, axis=0)
+        mixed_std = lam * std + (1 - lam) * ops.take(std, other, axis=0)
+        mixed = (x - mean) / std * mixed_std + mixed_mean
+        return ops.where(keras.random.uniform((), seed=self.seeds) < self.p, mixed, x)
 
 
 def schedule(steps: int, peak: float = 3e-3, hold_from: int | None = None,

@@ -82,6 +82,9 @@ def add_recipe(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
                    help="hold the learning rate where the last SHARE of the epochs begins and average the "
                         "weights over them (stochastic weight averaging; 0: off; 0.3 was measured and not kept, "
                         "see the README)")
+    p.add_argument("--mix-style", type=float, default=0.0, metavar="P",
+                   help="with probability P per batch, mix each example's feature statistics over time with "
+                        "another's after the stem and the first block (MixStyle; training only; 0: off)")
     p.add_argument("--band-norm", action=argparse.BooleanOptionalAction, default=False,
                    help="subtract each mel band's mean over the window inside the model (channel invariance)")
     p.add_argument("--adversary", type=float, default=0.0, metavar="SCALE",
@@ -291,6 +294,7 @@ def fit_member(data: Examples, fe: FrontEnd, args, seed: int, name: str, referen
 
     keras.utils.set_random_seed(seed)
     model = ds_cnn(fe.frames, fe.nfilt, len(LABELS), width=args.width, band_norm=args.band_norm,
+                   mix_style=args.mix_style,
                    name=name)
     batches = Batches(data, fe, args.batch, seed, args.mixup, args.balance, references,
                       args.soft_labels, args.own_classes, units, args.warp)
