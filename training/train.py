@@ -84,7 +84,8 @@ def add_recipe(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
                         "see the README)")
     p.add_argument("--mix-style", type=float, default=0.0, metavar="P",
                    help="with probability P per batch, mix each example's feature statistics over time with "
-                        "another's after the stem and the first block (MixStyle; training only; 0: off)")
+                        "another's after the stem and the first block (MixStyle; training only; 0: off; 0.5 was "
+                        "measured and not kept, see the README)")
     p.add_argument("--band-norm", action=argparse.BooleanOptionalAction, default=False,
                    help="subtract each mel band's mean over the window inside the model (channel invariance)")
     p.add_argument("--adversary", type=float, default=0.0, metavar="SCALE",
