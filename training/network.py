@@ -61,7 +61,7 @@ class MixStyle(layers.Layer):
     def __init__(self, p: float = 0.5, alpha: float = 0.1, **kwargs):
         super().__init__(**kwargs)
         self.p, self.alpha = p, alpha
-        self.seeds = keras.random.SeedGenerator(0)
+        self.seeds = keras.random.SeedGenerator()  # drawn from the global seed: each member mixes anew
 
     def call(self, x, training=None):
         if not training:

@@ -295,8 +295,7 @@ def fit_member(data: Examples, fe: FrontEnd, args, seed: int, name: str, referen
 
     keras.utils.set_random_seed(seed)
     model = ds_cnn(fe.frames, fe.nfilt, len(LABELS), width=args.width, band_norm=args.band_norm,
-                   mix_style=args.mix_style,
-                   name=name)
+                   mix_style=args.mix_style, name=name)
     batches = Batches(data, fe, args.batch, seed, args.mixup, args.balance, references,
                       args.soft_labels, args.own_classes, units, args.warp)
     steps = args.epochs * len(batches)
