@@ -307,11 +307,12 @@ def stretch(validation: Path = VALIDATION) -> list[str]:
     order = ("LOCO settled", "LOCO first press", "held-out settled", "held-out 10 dB", "held-out first press")
     keys = [k for k in order if k in found[0.0]]
     print(f"int8 UA, mean over corpora ({validation.name}): {', '.join(keys)}")
+    unsure = {share: float(np.mean(np.array(sure[share]) < UNSURE)) for share in STRETCHES}
     for share in STRETCHES:
         per = (f"{np.mean(found[share][k]):.3f} ({' '.join(f'{u:.3f}' for u in found[share][k])})" for k in keys)
-        print(f"  s = {share:<4} " + "  ".join(per) + f"  unsure {np.mean(np.array(sure[share]) < UNSURE):.3f}")
+        print(f"  s = {share:<4} " + "  ".join(per) + f"  unsure {unsure[share]:.3f}")
     figure = "; ".join(f"{share:g}: " + " / ".join(f"{np.mean(found[share][k]):.3f}" for k in keys)
-                       + f", unsure {np.mean(np.array(sure[share]) < UNSURE):.1%}" for share in STRETCHES)
+                       + f", unsure {unsure[share]:.1%}" for share in STRETCHES)
     return [results.row(f"test-time stretch s (each utterance also heard with its spectrum stretched by 1 - s and "
                         f"1 + s), the folds' int8 models: {' / '.join(keys)}; settled answers below the "
                         f"default min_confidence {UNSURE:g}", figure,
