@@ -29,6 +29,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import mpd
 
@@ -37,6 +38,7 @@ from .events import Event, PlayerBack, PlayerFailed, PlayerLost, PlayerStatus, P
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 _LOST = (mpd.ConnectionError, mpd.ProtocolError, OSError, EOFError)
 
 MAX_WAITING = 8
@@ -217,7 +219,7 @@ class Player:
         """The current volume, or None when MPD has no mixer or cannot be reached."""
         with self._lock:
             try:
-                return int(self._connected().status().get("volume", -1))
+                return int(self._call(lambda client: client.status()).get("volume", -1))
             except (*_LOST, mpd.CommandError, ValueError):
                 return None
 
@@ -269,29 +271,39 @@ class Player:
                 intent = self._waiting.popleft()
             intent.done.set_result(self._run(intent.what, intent.do))
 
-    def _run(self, what: str, do: Callable[[mpd.MPDClient], object]) -> bool:
-        """Run ``do`` on the command connection; emit failures.
+    def _call(self, do: Callable[[mpd.MPDClient], T]) -> T:
+        """Return ``do`` run on the command connection (hold the lock); raise what MPD raised.
 
-        A connection kept from before is retried once on a fresh one (MPD drops idle clients); a
-        fresh one that fails is not, so an MPD that hangs costs one timeout per intent, not two.
+        A connection that fails is dropped, so the next call starts clean rather than reading a late
+        answer. One kept from before is retried once on a fresh one (MPD drops idle clients); a
+        fresh one that fails is not, so an MPD that hangs costs one timeout per call, not two.
         """
+        reused = self._client is not None
+        try:
+            return do(self._connected())
+        except _LOST:
+            self._disconnect()
+            if not reused:
+                raise
+        try:
+            return do(self._connected())
+        except _LOST:
+            self._disconnect()
+            raise
+
+    def _run(self, what: str, do: Callable[[mpd.MPDClient], object]) -> bool:
+        """Whether ``do`` ran on the command connection (:meth:`_call`); failures are emitted."""
         with self._lock:
-            for attempt in (1, 2):
-                reused = self._client is not None
-                try:
-                    do(self._connected())
-                    return True
-                except mpd.CommandError as exc:
-                    log.error("MPD refused %s: %s", what, exc)
-                    self.emit(PlayerFailed(f"MPD refused {what}: {exc}"))
-                    return False
-                except _LOST as exc:
-                    self._disconnect()
-                    if attempt == 2 or not reused:
-                        log.warning("MPD at %s:%s unreachable for %s: %s", self.settings.host, self.settings.port,
-                                    what, _reason(exc))
-                        self.emit(PlayerLost(_reason(exc)))
-                        return False
+            try:
+                self._call(do)
+                return True
+            except mpd.CommandError as exc:
+                log.error("MPD refused %s: %s", what, exc)
+                self.emit(PlayerFailed(f"MPD refused {what}: {exc}"))
+            except _LOST as exc:
+                log.warning("MPD at %s:%s unreachable for %s: %s", self.settings.host, self.settings.port,
+                            what, _reason(exc))
+                self.emit(PlayerLost(_reason(exc)))
         return False
 
     def _playlist_at(self, position: int | None) -> str | None:

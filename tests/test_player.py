@@ -103,7 +103,9 @@ def test_mpd_down_at_start_then_started_then_restarted(music, tmp_path):
             server.restart()
             events.wait_for(lambda e: isinstance(e, PlayerLost))
             events.wait_for(lambda e: isinstance(e, PlayerBack))
-            assert done(player.resume())  # the command connection reconnects by itself
+            # the command connection MPD dropped is replaced, by a reading as by a command
+            assert player.volume() == int(server.status()["volume"])
+            assert done(player.resume())
             assert server.status()["state"] == "play"
     finally:
         server.close()
