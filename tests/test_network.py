@@ -1,6 +1,7 @@
 """The network builders and the training batches, without training anything."""
 
 import numpy as np
+import pytest
 
 from device.features import FrontEnd, warp_bands
 from training.corpora import LABELS
@@ -256,3 +257,28 @@ def test_mix_style_mixes_each_examples_statistics_in_training_and_nothing_else()
     assert not np.allclose(mixed.mean(axis=1), means)  # and not its own
     plain, mixing = ds_cnn(40, 8, len(LABELS), width=0.1), ds_cnn(40, 8, len(LABELS), width=0.1, mix_style=0.5)
     assert plain.count_params() == mixing.count_params()  # nothing to ship: no weights
+
+
+def test_the_patch_stem_network_quantizes_to_int8_and_runs_as_the_device_runs_it(tmp_path):
+    from device.card import ModelCard
+    from device.model import EmotionModel, softmax
+    from training.network import ds_cnn
+    from training.quantize import to_int8_tflite, write
+
+    fe = FrontEnd()
+    model = ds_cnn(fe.frames, fe.nfilt, len(LABELS), width=0.2, stem="2d")
+    assert any(layer.__class__.__name__ == "Conv2D" for layer in model.layers)
+    windows = np.random.default_rng(0).normal(size=(16, fe.frames, fe.nfilt)).astype(np.float32)
+    card = write(to_int8_tflite(model, windows), ModelCard(LABELS, fe, "patch.tflite"), tmp_path / "patch.json")
+    device = EmotionModel(card)
+    assert device.quantized
+    for window in windows[:3]:
+        float_scores = softmax(model.predict(window[None], verbose=0))[0]
+        np.testing.assert_allclose(device.scores(window[None]), float_scores, atol=0.05)
+
+
+def test_an_unknown_stem_is_refused_by_name():
+    from training.network import ds_cnn
+
+    with pytest.raises(ValueError, match="stem must be one of 1d, 2d, not '3d'"):
+        ds_cnn(40, 8, len(LABELS), stem="3d")

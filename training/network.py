@@ -15,15 +15,33 @@ from keras import layers
 BLOCKS = ((128, 1), (160, 2), (160, 1), (192, 2), (192, 1))
 """(filters, stride) of the separable blocks after the stem."""
 
+STEMS = ("1d", "2d")
+"""How the network first looks at a window: all bands at once, or small patches of bands first."""
 
-def _unit(x, conv, filters: int, stride: int):
-    x = conv(filters, 5, strides=stride, padding="same", use_bias=False)(x)
+
+def _unit(x, conv, filters: int, stride, kernel: int | None = None):
+    x = conv(filters, kernel or (3 if conv is layers.Conv2D else 5), strides=stride, padding="same", use_bias=False)(x)
     x = layers.BatchNormalization()(x)
     return layers.ReLU()(x)
 
 
+def _patch_stem(x, frames: int, bands: int, filters: int, w):
+    """Return ``(frames // 2, filters)`` features from two 3 x 3 convolutions over (time, band).
+
+    The same small filters slide along the bands, so a formant or harmonic pattern is learnt once
+    wherever a voice puts it; the pattern maps of each band are then mixed into ``filters`` channels
+    by a pointwise convolution, and the rest of the network is the 1-D one.
+    """
+    x = layers.Reshape((frames, bands, 1))(x)
+    x = _unit(x, layers.Conv2D, w(8), (2, 2))
+    x = _unit(x, layers.Conv2D, w(16), (1, 2))
+    x = layers.Reshape((x.shape[1], x.shape[2] * x.shape[3]))(x)
+    return _unit(x, layers.Conv1D, filters, 1, kernel=1)
+
+
 def ds_cnn(frames: int, bands: int, classes: int, width: float = 1.0, dropout: float = 0.3,
-           band_norm: bool = False, mix_style: float = 0.0, name: str = "emotune_ds_cnn") -> keras.Model:
+           band_norm: bool = False, mix_style: float = 0.0, stem: str = "1d",
+           name: str = "emotune_ds_cnn") -> keras.Model:
     """Return a 1-D DS-CNN taking (frames, bands) log-mel windows to ``classes`` logits.
 
     A stride-2 convolution stem, five separable blocks (two of them stride 2), average and max
@@ -32,8 +50,11 @@ def ds_cnn(frames: int, bands: int, classes: int, width: float = 1.0, dropout: f
     ``band_norm`` first subtracts each band's mean over the window: a fixed microphone or room
     colouring is a constant per band in the log-mel domain, so this removes it inside the model.
     ``mix_style`` puts a :class:`MixStyle` of that probability after the stem and the first block
-    (training only: the exported model does not have it).
+    (training only: the exported model does not have it). ``stem="2d"`` replaces the first
+    convolution with :func:`_patch_stem`.
     """
+    if stem not in STEMS:
+        raise ValueError(f"stem must be one of {', '.join(STEMS)}, not {stem!r}")
     def w(n: int) -> int:
         return max(8, int(n * width))
 
@@ -41,7 +62,10 @@ def ds_cnn(frames: int, bands: int, classes: int, width: float = 1.0, dropout: f
     x = inputs
     if band_norm:
         x = layers.Subtract(name="band_norm")([x, keras.ops.mean(x, axis=1, keepdims=True)])
-    x = _unit(x, layers.Conv1D, w(128), 2)
+    if stem == "2d":
+        x = _patch_stem(x, frames, bands, w(128), w)
+    else:
+        x = _unit(x, layers.Conv1D, w(128), 2)
     for i, (filters, stride) in enumerate(BLOCKS):
         if mix_style > 0 and i < 2:
             x = MixStyle(mix_style, name=f"mix_style_{i + 1}")(x)

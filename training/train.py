@@ -86,6 +86,9 @@ def add_recipe(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
                    help="with probability P per batch, mix each example's feature statistics over time with "
                         "another's after the stem and the first block (MixStyle; training only; 0: off; 0.5 was "
                         "measured and not kept, see the README)")
+    p.add_argument("--stem", choices=("1d", "2d"), default="1d",
+                   help="first layer: one convolution over all bands at once (1d), or small 3 x 3 patches of "
+                        "time and band first, the same filters at every pitch (2d)")
     p.add_argument("--band-norm", action=argparse.BooleanOptionalAction, default=False,
                    help="subtract each mel band's mean over the window inside the model (channel invariance)")
     p.add_argument("--adversary", type=float, default=0.0, metavar="SCALE",
@@ -295,7 +298,7 @@ def fit_member(data: Examples, fe: FrontEnd, args, seed: int, name: str, referen
 
     keras.utils.set_random_seed(seed)
     model = ds_cnn(fe.frames, fe.nfilt, len(LABELS), width=args.width, band_norm=args.band_norm,
-                   mix_style=args.mix_style, name=name)
+                   mix_style=args.mix_style, stem=args.stem, name=name)
     batches = Batches(data, fe, args.batch, seed, args.mixup, args.balance, references,
                       args.soft_labels, args.own_classes, units, args.warp)
     steps = args.epochs * len(batches)
