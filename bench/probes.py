@@ -30,8 +30,16 @@ SNR (the validation's seeds) and at the first press.
     .venv/bin/python bench/probes.py stretch      # about 6 minutes on two cores
     .venv/bin/python bench/probes.py stretch --validation build/validation-warp7
 
-``features`` prints only; ``balance`` and ``stretch`` also write their rows into the README's results table
-(``--no-readme``: print only).
+``confidence``: what the box's ``[model] min_confidence`` does on the validation folds' settled
+scores as the box decides (stretched, balanced by a quarter, over all eight emotions): for each
+threshold, the share of presses it acts on, how often the acted and the unsure answers are right,
+and how far they land from the truth on the circumplex (:mod:`device.circumplex`), where the
+music is chosen; on the corpora left out and on the held-out speakers.
+
+    .venv/bin/python bench/probes.py confidence   # with the folds' scores cached by bench/calibrate.py
+
+``features`` prints only; ``balance``, ``stretch`` and ``confidence`` also write their rows into the
+README's results table (``--no-readme``: print only).
 """
 
 from __future__ import annotations
@@ -64,6 +72,7 @@ FRONT_END = FrontEnd(normalisation="listener")
 SHARES = (0.0, 0.25, 0.5, 1.0)
 STRETCHES = (0.0, 0.05, STRETCH)
 UNSURE = ModelSettings().min_confidence
+THRESHOLDS = (0.0, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6)
 
 
 def pitch(x: np.ndarray, rate: int = 16000, frame: int = 640, hop: int = 160,
@@ -320,9 +329,47 @@ def stretch(validation: Path = VALIDATION) -> list[str]:
                         ".venv/bin/python bench/probes.py stretch")]
 
 
+def confidence(validation: Path = VALIDATION) -> list[str]:
+    """Print what each ``min_confidence`` does with the folds' settled, balanced answers; return the
+    README's row."""
+    from device.circumplex import EMOTIONS
+
+    labels = cards.load().labels
+    where = np.array([[EMOTIONS[e].arousal, EMOTIONS[e].valence] for e in labels])
+    heard: dict[str, list] = {"new corpora": [], "new speakers": []}
+    for name, (card_path, speakers) in folds(validation).items():
+        data = fold_scores(name, card_path, speakers)
+        for who in np.unique(data["speaker"]):
+            rows = data["speaker"] == who
+            truth = np.array([labels.index(t) for t in data["label"][rows]])
+            heard["new corpora" if name.startswith("loco-") else "new speakers"].append(
+                (truth, balanced(data["scores"][rows], BALANCE)))
+    print("min_confidence t: share acted on, right among them; answers from t to the next t: share, right, "
+          "circumplex distance to the truth")
+    figures = []
+    for group, parts in heard.items():
+        truth = np.concatenate([t for t, _ in parts])
+        scores = np.concatenate([s for _, s in parts])
+        answer, top = scores.argmax(axis=1), scores.max(axis=1)
+        right, off = answer == truth, np.linalg.norm(where[answer] - where[truth], axis=1)
+        print(f"  {group} ({len(truth)} clips; a random emotion is right 1 in {len(labels)} and lands "
+              f"{np.linalg.norm(where[:, None] - where[truth][None], axis=2).mean():.2f} away)")
+        shown = []
+        for t, next_t in zip(THRESHOLDS, THRESHOLDS[1:] + (1.0,), strict=True):
+            acted, band = top >= t, (top >= t) & (top < next_t)
+            print(f"    {t:<4}  acted {acted.mean():.3f}, right {right[acted].mean():.3f}   "
+                  f"[{t:g}, {next_t:g}): {band.mean():.3f}, right {right[band].mean():.3f}, "
+                  f"{off[band].mean():.2f} away")
+            shown.append(f"{t:g}: {acted.mean():.0%} acted, {right[acted].mean():.3f} right")
+        figures.append(f"{group}: " + ", ".join(shown))
+    return [results.row("min_confidence on the folds' settled answers (stretched, balanced by a quarter, over all "
+                        "eight emotions): share of presses acted on, accuracy of those", "; ".join(figures),
+                        f"default {UNSURE:g}", ".venv/bin/python bench/probes.py confidence")]
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("probe", choices=("features", "blend", "balance", "stretch"))
+    p.add_argument("probe", choices=("features", "blend", "balance", "stretch", "confidence"))
     p.add_argument("--no-readme", action="store_true", help="print only; leave README.md alone")
     p.add_argument("--validation", type=Path, default=VALIDATION,
                    help="balance, stretch: the folds of another validation run (its --out folder; prints only)")
@@ -333,8 +380,8 @@ def main() -> int:
         features()
     elif args.probe == "blend":
         blend()
-    elif args.probe == "stretch":
-        rows = stretch(args.validation.resolve())
+    elif args.probe in ("stretch", "confidence"):
+        rows = (stretch if args.probe == "stretch" else confidence)(args.validation.resolve())
         if args.validation.resolve() == VALIDATION and not args.no_readme:
             results.update(rows)
     elif args.validation.resolve() != VALIDATION:

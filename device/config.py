@@ -121,8 +121,10 @@ class ModelSettings:
 
     path: str = str(DEFAULT_CARD)
     """Model card (.json) beside its .tflite file."""
-    min_confidence: float = 0.4
-    """Below this probability the result is "unsure" and the music does not change."""
+    min_confidence: float = 0.3
+    """Below this probability the result is "unsure" and the music does not change (0.3: answers
+    below it are heard right no more than a quarter of the time on new corpora; ``bench/probes.py
+    confidence``)."""
     stretch: float = STRETCH
     """How far each utterance's spectrum is also stretched both ways for the model (0: heard once)."""
 

@@ -40,7 +40,7 @@ class Machine:
     A ``feel`` command within ``feel_seconds`` of a recognition corrects it.
     """
 
-    def __init__(self, emotions: dict[str, list[str]], *, min_confidence: float = 0.4,
+    def __init__(self, emotions: dict[str, list[str]], *, min_confidence: float = 0.3,
                  max_listen_seconds: float = 8.0, result_seconds: float = 10.0,
                  outcome_seconds: float = 60.0, history: list[dict] = (), history_size: int = 5,
                  ranker: Ranker | None = None, feel_seconds: float = 300.0):

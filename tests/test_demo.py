@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from device.config import LearningSettings
+from device.config import LearningSettings, ModelSettings
 from device.recognizer import Recognizer
 from tests.paths import REPO
 
@@ -28,7 +28,7 @@ def test_the_demo_runs_non_interactively_and_plays_what_the_model_hears(tmp_path
     box = Recognizer(listening=True, balance=LearningSettings().balance)
     for said, path in zip(presses, samples, strict=True):
         expected = box.classify_file(path)  # what the model hears in the file, after the presses before it
-        if expected.confidence >= 0.4:  # the default min_confidence
+        if expected.confidence >= ModelSettings().min_confidence:
             emotion, percent, playlist = re.search(r"^   heard (\w+) \((\d+)%\) -> playing (\S+)$", said, re.M).groups()
             assert playlist in playlists
         else:
