@@ -19,8 +19,8 @@ STEMS = ("1d", "2d")
 """How the network first looks at a window: all bands at once, or small patches of bands first."""
 
 
-def _unit(x, conv, filters: int, stride, kernel: int | None = None):
-    x = conv(filters, kernel or (3 if conv is layers.Conv2D else 5), strides=stride, padding="same", use_bias=False)(x)
+def _unit(x, conv, filters: int, stride, kernel: int = 5):
+    x = conv(filters, kernel, strides=stride, padding="same", use_bias=False)(x)
     x = layers.BatchNormalization()(x)
     return layers.ReLU()(x)
 
@@ -33,8 +33,8 @@ def _patch_stem(x, frames: int, bands: int, filters: int, w):
     by a pointwise convolution, and the rest of the network is the 1-D one.
     """
     x = layers.Reshape((frames, bands, 1))(x)
-    x = _unit(x, layers.Conv2D, w(8), (2, 2))
-    x = _unit(x, layers.Conv2D, w(16), (1, 2))
+    x = _unit(x, layers.Conv2D, w(8), (2, 2), kernel=3)
+    x = _unit(x, layers.Conv2D, w(16), (1, 2), kernel=3)
     x = layers.Reshape((x.shape[1], x.shape[2] * x.shape[3]))(x)
     return _unit(x, layers.Conv1D, filters, 1, kernel=1)
 
@@ -55,6 +55,7 @@ def ds_cnn(frames: int, bands: int, classes: int, width: float = 1.0, dropout: f
     """
     if stem not in STEMS:
         raise ValueError(f"stem must be one of {', '.join(STEMS)}, not {stem!r}")
+
     def w(n: int) -> int:
         return max(8, int(n * width))
 
