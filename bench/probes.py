@@ -32,9 +32,10 @@ SNR (the validation's seeds) and at the first press.
 
 ``confidence``: what the box's ``[model] min_confidence`` does on the validation folds' settled
 scores as the box decides (stretched, balanced by a quarter, over all eight emotions): for each
-threshold, the share of presses it acts on, how often the acted and the unsure answers are right,
-and how far they land from the truth on the circumplex (:mod:`device.circumplex`), where the
-music is chosen; on the corpora left out and on the held-out speakers.
+threshold, the share of presses it acts on and how often those answers are right; and for the
+answers between one threshold and the next, how often they are right and how far they land from
+the truth on the circumplex (:mod:`device.circumplex`), where the music is chosen; on the corpora
+left out and on the held-out speakers.
 
     .venv/bin/python bench/probes.py confidence   # with the folds' scores cached by bench/calibrate.py
 
@@ -372,7 +373,8 @@ def main() -> int:
     p.add_argument("probe", choices=("features", "blend", "balance", "stretch", "confidence"))
     p.add_argument("--no-readme", action="store_true", help="print only; leave README.md alone")
     p.add_argument("--validation", type=Path, default=VALIDATION,
-                   help="balance, stretch: the folds of another validation run (its --out folder; prints only)")
+                   help="balance, stretch, confidence: the folds of another validation run (its --out folder; "
+                        "prints only)")
     args = p.parse_args()
     if not DATA.is_dir():
         raise SystemExit(f"bench: no corpora at {DATA}")
