@@ -88,7 +88,8 @@ def add_recipe(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
                         "measured and not kept, see the README)")
     p.add_argument("--stem", choices=("1d", "2d"), default="1d",
                    help="first layer: one convolution over all bands at once (1d), or small 3 x 3 patches of "
-                        "time and band first, the same filters at every pitch (2d)")
+                        "time and band first, the same filters at every pitch (2d; measured and not kept, "
+                        "see the README)")
     p.add_argument("--band-norm", action=argparse.BooleanOptionalAction, default=False,
                    help="subtract each mel band's mean over the window inside the model (channel invariance)")
     p.add_argument("--adversary", type=float, default=0.0, metavar="SCALE",
