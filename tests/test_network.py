@@ -81,6 +81,36 @@ def test_mixup_blends_pairs_of_examples_labels_and_weights_alike():
     assert plain.mix(x, y, w) == (x, y, w)  # mixup 0: untouched
 
 
+def test_random_crop_cuts_a_stretch_no_shorter_than_asked():
+    from training.dataset import random_crop
+
+    feats = np.arange(200, dtype=np.float32)[:, None] * np.ones((1, 4), dtype=np.float32)
+    rng = np.random.default_rng(0)
+    lengths = set()
+    for _ in range(200):
+        cut = random_crop(feats, rng, shortest=50)
+        lengths.add(len(cut))
+        start = int(cut[0, 0])
+        assert 50 <= len(cut) <= 200 and np.array_equal(cut, feats[start : start + len(cut)])
+    assert min(lengths) < 80 and max(lengths) > 170  # the whole range is drawn
+    short = feats[:30]
+    assert random_crop(short, rng, shortest=50) is short
+
+
+def test_batches_crop_only_when_asked():
+    data = examples(n=8, frames=120)
+    fe = FrontEnd(frames=120, nfilt=8)
+    plain, _, _, _ = next(Batches(data, fe, size=8, seed=2).epoch())
+    cropped, _, _, _ = next(Batches(data, fe, size=8, seed=2, crop=1.0).epoch())
+    # a window of all 120 frames has no padding but SpecAugment's time masks; cut ones are zero padded
+    assert empty_frames(cropped) > empty_frames(plain) + 20
+
+
+def empty_frames(windows: np.ndarray) -> float:
+    """Return the mean count of all-zero frames in a batch of windows (padding or masks)."""
+    return float(np.mean([np.count_nonzero(np.all(w == 0.0, axis=1)) for w in windows]))
+
+
 def test_an_ensemble_averages_its_members_logits():
     from training.network import ds_cnn, ensemble
 

@@ -112,9 +112,9 @@ def main(args) -> int:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     recipe = {k: getattr(args, k) for k in ("epochs", "copies", "width", "batch", "members", "mixup", "balance",
-                                            "balance_by", "warp", "average", "mix_style", "stem", "band_norm", "speed",
-                                            "adversary", "soft_labels", "own_classes", "normalisation", "room",
-                                            "seed")}
+                                            "balance_by", "warp", "crop", "average", "mix_style", "stem",
+                                            "band_norm", "speed", "adversary", "soft_labels", "own_classes",
+                                            "normalisation", "room", "seed")}
     names = sorted({c.corpus for c in clips})
     before = earlier(out, recipe, names) if args.resume else {}
     doc: dict = {"command": "python -m training " + shlex.join(args.argv), "recipe": recipe,

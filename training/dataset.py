@@ -177,6 +177,20 @@ def random_window(feats: np.ndarray, frames: int, rng: np.random.Generator) -> n
     return fit(feats.astype(np.float32), frames, int(rng.integers(slack + 1)))
 
 
+CROP_FRAMES = 50
+"""The shortest stretch :func:`random_crop` cuts: half a second, about one word."""
+
+
+def random_crop(feats: np.ndarray, rng: np.random.Generator, shortest: int = CROP_FRAMES) -> np.ndarray:
+    """Return a random stretch of ``feats``'s frames, between ``shortest`` and all of them long
+    (all of them where there are no more than ``shortest``)."""
+    if len(feats) <= shortest:
+        return feats
+    length = int(rng.integers(shortest, len(feats) + 1))
+    start = int(rng.integers(len(feats) - length + 1))
+    return feats[start : start + length]
+
+
 def spec_augment(window: np.ndarray, rng: np.random.Generator, masks: int = 2) -> np.ndarray:
     """Return ``window`` with ``masks`` random time bands and frequency bands set to zero."""
     w = window.copy()

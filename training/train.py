@@ -25,6 +25,7 @@ from .dataset import (
     cached,
     chain_key,
     examples,
+    random_crop,
     random_window,
     read_all,
     spec_augment,
@@ -78,6 +79,10 @@ def add_recipe(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
                    help="stretch each training window's spectrum along frequency by a random factor within "
                         "1 +- SHARE, fresh every epoch (vocal tract length perturbation; 0: off; 0.2 was measured "
                         "and loses held-out speakers, see the README)")
+    p.add_argument("--crop", type=float, default=0.0, metavar="SHARE",
+                   help="cut this share of the training examples, fresh every epoch, to a random stretch of their "
+                        "speech between half a second and all of it, as a short press or a single word gives "
+                        "(0: off)")
     p.add_argument("--average", type=float, default=0.0, metavar="SHARE",
                    help="hold the learning rate where the last SHARE of the epochs begins and average the "
                         "weights over them (stochastic weight averaging; 0: off; 0.3 was measured and not kept, "
@@ -172,15 +177,17 @@ class Batches:
     corpora. The loss weights then make every class weigh the same in what is drawn. With
     ``references`` every example is taken relative to a reference spectrum drawn for it. With
     ``warp`` each window's spectrum is stretched by a factor drawn within ``1 ± warp``
-    (:func:`~device.features.warp_bands`). With ``own_classes`` each label row is followed by the
-    mask of the emotions its corpus has (see :func:`own_class_loss`).
+    (:func:`~device.features.warp_bands`). With ``crop`` that share of the examples is first cut to
+    a random stretch of its frames (:func:`~training.dataset.random_crop`). With ``own_classes``
+    each label row is followed by the mask of the emotions its corpus has (see :func:`own_class_loss`).
     """
 
     def __init__(self, data: Examples, fe: FrontEnd, size: int, seed: int, mixup: float = 0.0,
                  balance: float = 1.0, references: References | None = None, soft_labels: float = 0.0,
-                 own_classes: bool = False, units: np.ndarray | None = None, warp: float = 0.0):
+                 own_classes: bool = False, units: np.ndarray | None = None, warp: float = 0.0,
+                 crop: float = 0.0):
         self.data, self.fe, self.size, self.mixup, self.balance = data, fe, size, mixup, balance
-        self.warp = warp
+        self.warp, self.crop = warp, crop
         self.references = references
         self.targets = circumplex_targets(soft_labels)
         self.has = None
@@ -217,6 +224,8 @@ class Batches:
             feats = [self.data.features[j].astype(np.float32) for j in idx]
             if self.references is not None:
                 feats = [f - r for f, r in zip(feats, self.references.draw(idx, self.rng), strict=True)]
+            if self.crop > 0:
+                feats = [random_crop(f, self.rng) if self.rng.random() < self.crop else f for f in feats]
             x = np.stack([spec_augment(self.warped(random_window(f, self.fe.frames, self.rng)), self.rng)
                           for f in feats])
             y = self.targets[self.data.labels[idx]]
@@ -301,7 +310,7 @@ def fit_member(data: Examples, fe: FrontEnd, args, seed: int, name: str, referen
     model = ds_cnn(fe.frames, fe.nfilt, len(LABELS), width=args.width, band_norm=args.band_norm,
                    mix_style=args.mix_style, stem=args.stem, name=name)
     batches = Batches(data, fe, args.batch, seed, args.mixup, args.balance, references,
-                      args.soft_labels, args.own_classes, units, args.warp)
+                      args.soft_labels, args.own_classes, units, args.warp, args.crop)
     steps = args.epochs * len(batches)
     first_averaged = args.epochs - averaged_epochs(args.epochs, args.average)  # epochs after this one are averaged
     average = WeightAverage(model) if first_averaged < args.epochs else None
