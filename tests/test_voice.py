@@ -256,6 +256,22 @@ def test_training_draws_references_from_a_first_press_to_a_settled_box():
     assert np.all(drawn.std(axis=1)[level != settled] > 0.05)  # and spread over that range
 
 
+def test_level_jitter_moves_the_listeners_reference_by_a_level_within_its_range():
+    from training.voices import NATS_PER_DB, References, prior
+
+    data, speakers = examples_of_two_speakers()
+    fe = replace(LISTENER, voice_prior=prior(data, speakers))
+    rows = np.zeros(400, dtype=np.int64)
+    plain = References(data, speakers, fe, seed=0, subset=2)
+    moved = References(data, speakers, fe, seed=0, subset=2, jitter=6.0)
+    a, b = plain.draw(rows, np.random.default_rng(1)), moved.draw(rows, np.random.default_rng(1))
+    shift = (b - a) / NATS_PER_DB  # the same draws, then the jitter: its share of the blend, in dB
+    assert np.allclose(shift, shift[:, :1], atol=1e-3)  # every band alike: a level, not a colour
+    assert np.abs(shift).max() <= 6.0 + 1e-3 and np.abs(shift).max() > 4.0
+    assert (shift[:, 0] > 1).any() and (shift[:, 0] < -1).any()  # nearer and further
+    assert np.array_equal(plain.settle(rows), moved.settle(rows))  # calibration hears the settled box as it is
+
+
 def test_a_box_settled_in_the_augmented_room_hears_the_room_in_its_reference():
     """An augmented copy (here: louder by 1 and +2 dB-ish in the upper half of the bands, like a
     noisy room) is heard relative to a reference that has the same room in it, so the room cancels

@@ -114,7 +114,7 @@ def main(args) -> int:
     recipe = {k: getattr(args, k) for k in ("epochs", "copies", "width", "batch", "members", "mixup", "balance",
                                             "balance_by", "warp", "crop", "average", "mix_style", "stem",
                                             "band_norm", "speed", "adversary", "soft_labels", "own_classes",
-                                            "normalisation", "room", "seed")}
+                                            "normalisation", "room", "level_jitter", "seed")}
     names = sorted({c.corpus for c in clips})
     before = earlier(out, recipe, names) if args.resume else {}
     doc: dict = {"command": "python -m training " + shlex.join(args.argv), "recipe": recipe,
@@ -126,7 +126,7 @@ def main(args) -> int:
         log.info("fold %d/%d %s: holding out %d speakers", n, len(plan), name, len(held))
         test = np.array([i for i, c in enumerate(clips) if c.speaker in held], dtype=np.int64)
         fold_data = data.take(np.setdiff1d(np.arange(len(clips)), test))
-        fold_fe, references = train.listening(fold_data, clips, fe, args.seed, args.room)
+        fold_fe, references = train.listening(fold_data, clips, fe, args.seed, args.room, args.level_jitter)
         model = train.fit_model(fold_data, fold_fe, args, clips, references)
         fold_card = out.with_name(f"{name}.json")
         training = {"fold": name, "heldout_speakers": sorted(held), "examples": len(fold_data)}

@@ -114,6 +114,9 @@ def add_recipe(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
                    help="listener: how an augmented copy's reference follows the room the augmentation made: "
                         "bands (its noise, colour and echo, as a box settled in that room hears), level "
                         "(its gain only) or mixed (its gain and a random share of the rest)")
+    p.add_argument("--level-jitter", type=float, default=0.0, metavar="DB",
+                   help="with listener normalisation, move each example's listener reference up or down by a "
+                        "level within +-DB (the listener nearer or further from the box; 0: off)")
     p.add_argument("--seed", type=int, default=20261125)
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     p.add_argument("--noise-snr", type=float, default=10.0, help="SNR (dB) of the white-noise evaluation")
@@ -385,15 +388,15 @@ def prepare(clips: list[Clip], fe: FrontEnd, args, exclude: set[str]) -> tuple[l
     return clips, samples, data
 
 
-def listening(data: Examples, clips: list[Clip], fe: FrontEnd, seed: int,
-              room: str) -> tuple[FrontEnd, References | None]:
+def listening(data: Examples, clips: list[Clip], fe: FrontEnd, seed: int, room: str,
+              jitter: float = 0.0) -> tuple[FrontEnd, References | None]:
     """Return the front-end to ship for a model trained on ``data`` and, with ``listener``
     normalisation, its voice prior filled in and the training references (else None)."""
     if not fe.listener:
         return fe, None
     speakers = np.array([c.speaker for c in clips])
     fe = replace(fe, voice_prior=prior(data, speakers))
-    return fe, References(data, speakers, fe, seed, room=room)
+    return fe, References(data, speakers, fe, seed, room=room, jitter=jitter)
 
 
 def main(args) -> int:
@@ -418,7 +421,7 @@ def main(args) -> int:
     log.info("%d training clips from %d speakers; %d held-out clips from %s", len(train),
              len({clips[i].speaker for i in train}), len(test), ", ".join(holdout) or "nobody")
     data = data.take(train)
-    fe, references = listening(data, clips, fe, args.seed, args.room)
+    fe, references = listening(data, clips, fe, args.seed, args.room, args.level_jitter)
     model = fit_model(data, fe, args, clips, references)
     names = sorted({c.corpus for c in clips})
     training = {

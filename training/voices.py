@@ -13,7 +13,12 @@ whole range, so the model works from the first press on and gets better as the b
   only by the copy's overall level, as a clean reference heard at the room's gain; ``room="mixed"``
   moves it by the level and a random share of the rest, as a box that heard its listener in that
   room only part of the time (the fan was not always on);
-- the blend weight is uniform in [0, 1].
+- the blend weight is uniform in [0, 1];
+- with ``jitter``, the listener's mean is moved up or down by a level drawn uniformly within
+  ``± jitter`` dB for every example drawn: the listener speaking nearer the box or further from it
+  than usual (a step from 1 m to 2 m is 6 dB), so that how loud an utterance is against its
+  speaker's mean counts for less. Corpora disagree on it: angry RAVDESS actors are 10 dB above
+  their mean, angry nEMO speakers 2 dB.
 """
 
 from __future__ import annotations
@@ -23,6 +28,9 @@ import numpy as np
 from device.features import FrontEnd
 
 from .dataset import Examples
+
+NATS_PER_DB = float(np.log(10) / 10)
+"""A level step of 1 dB in the log-mel features (natural logs of band energies)."""
 
 
 def spectra(data: Examples) -> np.ndarray:
@@ -58,7 +66,7 @@ class References:
     """Draws a reference spectrum for every training example (see the module's docstring)."""
 
     def __init__(self, data: Examples, speakers: np.ndarray, fe: FrontEnd, seed: int, subset: int = 20,
-                 draws: int = 8, room: str = "level"):
+                 draws: int = 8, room: str = "level", jitter: float = 0.0):
         if room not in ROOMS:
             raise ValueError(f"room {room!r}: use one of {', '.join(ROOMS)}")
         rng = np.random.default_rng(seed)
@@ -67,6 +75,7 @@ class References:
         self.level = spec.mean(axis=1)
         change = spec - spec[clean]
         self.room_kind, self.change, self.gain = room, change, change.mean(axis=1, keepdims=True)
+        self.jitter = jitter * NATS_PER_DB
         self.prior = np.asarray(fe.voice_prior, dtype=np.float32)
         who = speakers[data.clips]
         names = np.unique(who)
@@ -86,6 +95,8 @@ class References:
         listener += self.room(rows, rng)
         cold = self.prior[None] + self.level[rows, None]
         w = rng.uniform(size=(len(rows), 1)).astype(np.float32)
+        if self.jitter > 0:
+            listener += rng.uniform(-self.jitter, self.jitter, size=(len(rows), 1)).astype(np.float32)
         return w * listener + (1 - w) * cold
 
     def settle(self, rows: np.ndarray) -> np.ndarray:
