@@ -39,7 +39,12 @@ left out and on the held-out speakers.
 
     .venv/bin/python bench/probes.py confidence   # with the folds' scores cached by bench/calibrate.py
 
-``features`` prints only; ``balance``, ``stretch`` and ``confidence`` also write their rows into the
+``levels``: how loud each emotion is said against the speaker's mean level (dB over the speech's
+log-mel bands, as a settled box hears it), corpus by corpus: a cue the corpora disagree on.
+
+    .venv/bin/python bench/probes.py levels       # about 1 minute on two cores
+
+``features`` and ``levels`` print only; ``balance``, ``stretch`` and ``confidence`` also write their rows into the
 README's results table (``--no-readme``: print only).
 """
 
@@ -162,6 +167,21 @@ def features() -> None:
                     ("log-mel, speaker z-scores", per_speaker(mel, speakers, scale=True))):
         found_ua = loco(x, t["label"], t["corpus"])
         print(f"  {name:<26} {' '.join(f'{u:.3f}' for u in found_ua)}  mean {np.mean(found_ua):.3f}")
+
+
+def levels() -> None:
+    """Print each corpus's mean level of every emotion against its speakers' own mean, in dB."""
+    from training.corpora import LABELS
+    from training.voices import NATS_PER_DB
+
+    t = table()
+    bands = t["mel"].shape[1] // 3  # the bands' means come first
+    level = per_speaker(t["mel"][:, :bands].mean(axis=1, keepdims=True), t["speaker"])[:, 0] / NATS_PER_DB
+    print(f"{'dB against the speaker':<24}" + "".join(f"{label:>10}" for label in LABELS))
+    for corpus in CORPORA:
+        mine = t["corpus"] == corpus
+        cells = [level[mine & (t["label"] == label)] for label in LABELS]
+        print(f"{corpus:<24}" + "".join(f"{c.mean():>+10.1f}" if len(c) else f"{'':>10}" for c in cells))
 
 
 def blend(weights: tuple[float, ...] = (0.0, 0.25, 0.5, 1.0)) -> None:
@@ -370,7 +390,7 @@ def confidence(validation: Path = VALIDATION) -> list[str]:
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("probe", choices=("features", "blend", "balance", "stretch", "confidence"))
+    p.add_argument("probe", choices=("features", "levels", "blend", "balance", "stretch", "confidence"))
     p.add_argument("--no-readme", action="store_true", help="print only; leave README.md alone")
     p.add_argument("--validation", type=Path, default=VALIDATION,
                    help="balance, stretch, confidence: the folds of another validation run (its --out folder; "
@@ -380,6 +400,8 @@ def main() -> int:
         raise SystemExit(f"bench: no corpora at {DATA}")
     if args.probe == "features":
         features()
+    elif args.probe == "levels":
+        levels()
     elif args.probe == "blend":
         blend()
     elif args.probe in ("stretch", "confidence"):
