@@ -82,7 +82,7 @@ def add_recipe(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--crop", type=float, default=0.0, metavar="SHARE",
                    help="cut this share of the training examples, fresh every epoch, to a random stretch of their "
                         "speech between half a second and all of it, as a short press or a single word gives "
-                        "(0: off)")
+                        "(0: off; 0.5 was measured and not kept, see the README)")
     p.add_argument("--average", type=float, default=0.0, metavar="SHARE",
                    help="hold the learning rate where the last SHARE of the epochs begins and average the "
                         "weights over them (stochastic weight averaging; 0: off; 0.3 was measured and not kept, "
@@ -116,7 +116,8 @@ def add_recipe(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
                         "(its gain only) or mixed (its gain and a random share of the rest)")
     p.add_argument("--level-jitter", type=float, default=0.0, metavar="DB",
                    help="with listener normalisation, move each example's listener reference up or down by a "
-                        "level within +-DB (the listener nearer or further from the box; 0: off)")
+                        "level within +-DB (the listener nearer or further from the box; 0: off; 6 was measured "
+                        "and not kept, see the README)")
     p.add_argument("--seed", type=int, default=20261125)
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     p.add_argument("--noise-snr", type=float, default=10.0, help="SNR (dB) of the white-noise evaluation")
