@@ -57,10 +57,12 @@ $(VENV)/.demo: requirements.txt training/requirements-playlists.txt | $(VENV)/bi
 	$(BIN)/pip install -q -r training/requirements-playlists.txt
 	touch $@
 
-# Speech training, test and lint tools on top (what `make test` needs).
-$(VENV)/.dev: requirements.txt training/requirements-playlists.txt training/requirements.txt requirements-dev.txt \
-		| $(VENV)/bin/python
-	$(BIN)/pip install -q -r requirements-dev.txt
+# Speech training, its teacher (training/requirements-teacher.txt says why Resemblyzer comes
+# without its own dependency list), test and lint tools on top (what `make test` needs).
+$(VENV)/.dev: requirements.txt training/requirements-playlists.txt training/requirements.txt \
+		training/requirements-teacher.txt requirements-dev.txt | $(VENV)/bin/python
+	$(BIN)/pip install -q -r requirements-dev.txt -r training/requirements-teacher.txt
+	$(BIN)/pip install -q --no-deps resemblyzer==0.1.4
 	touch $@ $(VENV)/.demo
 
 clean:

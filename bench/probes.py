@@ -39,13 +39,19 @@ left out and on the held-out speakers.
 
     .venv/bin/python bench/probes.py confidence   # with the folds' scores cached by bench/calibrate.py
 
+``voices``: how well the ``--distil`` teacher alone (:mod:`training.teacher`, a logistic regression on
+a pretrained speaker encoder's utterance embeddings) names the emotions of a corpus left out, on the
+raw embeddings and on each speaker's z-scores, for three regularisation strengths.
+
+    .venv/bin/python bench/probes.py voices       # 4 minutes on two cores the first time, then seconds
+
 ``levels``: how loud each emotion is said against the speaker's mean level (dB over the speech's
 log-mel bands, as a settled box hears it), corpus by corpus: a cue the corpora disagree on.
 
     .venv/bin/python bench/probes.py levels       # about 1 minute on two cores
 
-``features`` and ``levels`` print only; ``balance``, ``stretch`` and ``confidence`` also write their rows into the
-README's results table (``--no-readme``: print only).
+``features``, ``voices`` and ``levels`` print only; ``balance``, ``stretch`` and ``confidence`` also write
+their rows into the README's results table (``--no-readme``: print only).
 """
 
 from __future__ import annotations
@@ -125,8 +131,9 @@ def per_speaker(x: np.ndarray, speakers: np.ndarray, scale: bool = False) -> np.
     return out
 
 
-def loco(x: np.ndarray, labels: np.ndarray, corpora: np.ndarray) -> list[float]:
-    """Return the UA of each corpus left out (argmax over its own classes) for a logistic regression."""
+def loco(x: np.ndarray, labels: np.ndarray, corpora: np.ndarray, strength: float = 0.05) -> list[float]:
+    """Return the UA of each corpus left out (argmax over its own classes) for a logistic regression
+    of inverse regularisation ``strength``."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
@@ -134,7 +141,7 @@ def loco(x: np.ndarray, labels: np.ndarray, corpora: np.ndarray) -> list[float]:
     for corpus in CORPORA:
         train, test = corpora != corpus, corpora == corpus
         scaler = StandardScaler().fit(x[train])
-        clf = LogisticRegression(C=0.05, max_iter=2000, class_weight="balanced")
+        clf = LogisticRegression(C=strength, max_iter=3000, class_weight="balanced")
         clf.fit(scaler.transform(x[train]), labels[train])
         classes = [c for c in clf.classes_ if c in set(labels[test])]
         p = clf.predict_proba(scaler.transform(x[test]))[:, [list(clf.classes_).index(c) for c in classes]]
@@ -167,6 +174,23 @@ def features() -> None:
                     ("log-mel, speaker z-scores", per_speaker(mel, speakers, scale=True))):
         found_ua = loco(x, t["label"], t["corpus"])
         print(f"  {name:<26} {' '.join(f'{u:.3f}' for u in found_ua)}  mean {np.mean(found_ua):.3f}")
+
+
+def voices() -> None:
+    """Print the corpus-held-out UA of the ``--distil`` teacher alone (:mod:`training.teacher`): a
+    logistic regression on the speaker encoder's embeddings, raw and each speaker's taken away."""
+    from training import corpora, teacher
+    from training.dataset import read_all
+
+    clips, samples = read_all([c for name in CORPORA for c in corpora.load(name, DATA / name)], 16000)
+    vectors = teacher.embeddings(clips, samples, ROOT / "build" / "cache")
+    speakers = np.array([c.speaker for c in clips])
+    labels, corpus = np.array([c.label for c in clips]), np.array([c.corpus for c in clips])
+    print(f"LOCO UA: {' '.join(CORPORA)}")
+    for name, x in (("raw", vectors), ("speaker's taken away", teacher.by_speaker(vectors, speakers))):
+        for strength in (0.001, 0.003, 0.01):
+            found = loco(x, labels, corpus, strength)
+            print(f"  {name:<22} C {strength:<6g} {' '.join(f'{u:.3f}' for u in found)}  mean {np.mean(found):.3f}")
 
 
 def levels() -> None:
@@ -390,7 +414,7 @@ def confidence(validation: Path = VALIDATION) -> list[str]:
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("probe", choices=("features", "levels", "blend", "balance", "stretch", "confidence"))
+    p.add_argument("probe", choices=("features", "voices", "levels", "blend", "balance", "stretch", "confidence"))
     p.add_argument("--no-readme", action="store_true", help="print only; leave README.md alone")
     p.add_argument("--validation", type=Path, default=VALIDATION,
                    help="balance, stretch, confidence: the folds of another validation run (its --out folder; "
@@ -400,6 +424,8 @@ def main() -> int:
         raise SystemExit(f"bench: no corpora at {DATA}")
     if args.probe == "features":
         features()
+    elif args.probe == "voices":
+        voices()
     elif args.probe == "levels":
         levels()
     elif args.probe == "blend":

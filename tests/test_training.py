@@ -114,3 +114,20 @@ def test_an_interrupted_validation_resumes_where_it_stopped(ravdess48k, tmp_path
     assert "fold 1/1 speakers: kept from the earlier report" in caplog.text
     assert "epoch 1/2" not in caplog.text  # no network was trained again
     assert json.loads(report.read_text()) == first
+
+
+@pytest.mark.slow
+def test_a_teacher_taught_validation_runs_and_records_its_recipe(ravdess48k, tmp_path, caplog):
+    pytest.importorskip("resemblyzer")
+    report = tmp_path / "validation" / "emotune-ser.validation.json"
+    caplog.set_level(logging.INFO)
+    assert main(["ser-validate", "--corpus", f"ravdess={ravdess48k}", "--holdout", "ravdess:03", "--members", "1",
+                 *TINY, "--cache", str(tmp_path / "cache"), "--out", str(report), "--folds", "speakers",
+                 "--distil", "0.3", "--hint", "0.5"]) == 0
+    assert json.loads(report.read_text())["recipe"] | {"distil": 0.3, "hint": 0.5} == json.loads(
+        report.read_text())["recipe"]
+    assert "embedding 24 clips with the speaker encoder" in caplog.text  # every readable clip, once
+    assert "hint_loss" in caplog.text and (tmp_path / "cache" / "voices.npz").is_file()
+    with pytest.raises(SystemExit, match="--adversary and --hint"):
+        main(["ser", "--corpus", f"ravdess={ravdess48k}", "--holdout", "ravdess:03", "--out", str(tmp_path / "m.json"),
+              "--members", "1", *TINY, "--cache", str(tmp_path / "cache"), "--hint", "1", "--adversary", "0.3"])

@@ -101,7 +101,7 @@ def summary(results: dict) -> dict:
 
 def main(args) -> int:
     started = time.time()
-    train.averaged_epochs(args.epochs, args.average)  # a bad --average is said now, not after the features
+    train.check(args)  # a bad recipe is said now, not after the features
     fe = FrontEnd(normalisation=args.normalisation)
     clips = train.clip_set(train.parse_corpora(args.corpus))
     holdout = ([s for s in args.holdout.split(",") if s]
@@ -114,7 +114,7 @@ def main(args) -> int:
     recipe = {k: getattr(args, k) for k in ("epochs", "copies", "width", "batch", "members", "mixup", "balance",
                                             "balance_by", "warp", "crop", "average", "mix_style", "stem",
                                             "band_norm", "speed", "adversary", "soft_labels", "own_classes",
-                                            "normalisation", "room", "level_jitter", "seed")}
+                                            "normalisation", "room", "level_jitter", "distil", "hint", "seed")}
     names = sorted({c.corpus for c in clips})
     before = earlier(out, recipe, names) if args.resume else {}
     doc: dict = {"command": "python -m training " + shlex.join(args.argv), "recipe": recipe,
@@ -125,9 +125,10 @@ def main(args) -> int:
             continue
         log.info("fold %d/%d %s: holding out %d speakers", n, len(plan), name, len(held))
         test = np.array([i for i, c in enumerate(clips) if c.speaker in held], dtype=np.int64)
-        fold_data = data.take(np.setdiff1d(np.arange(len(clips)), test))
+        rest = np.setdiff1d(np.arange(len(clips)), test)
+        fold_data = data.take(rest)
         fold_fe, references = train.listening(fold_data, clips, fe, args.seed, args.room, args.level_jitter)
-        model = train.fit_model(fold_data, fold_fe, args, clips, references)
+        model = train.fit_model(fold_data, fold_fe, args, clips, references, train.taught(clips, samples, rest, args))
         fold_card = out.with_name(f"{name}.json")
         training = {"fold": name, "heldout_speakers": sorted(held), "examples": len(fold_data)}
         int8 = EmotionModel(report.write_int8(model, fold_fe, fold_data, fold_card, training, references))

@@ -199,3 +199,13 @@ def adversarial(model: keras.Model, corpora: int, scale: float) -> keras.Model:
     x = layers.Dense(64, activation="relu", name="corpus_hidden")(x)
     corpus = layers.Dense(corpora, name="corpus")(x)
     return keras.Model(model.inputs, [model.outputs[0], corpus], name=f"{model.name}_adversarial")
+
+
+def hinted(model: keras.Model, dims: int) -> keras.Model:
+    """Return a training model with ``model``'s logits and a linear head that tells ``dims`` values
+    (a teacher's embedding of the utterance) from the same pooled features.
+
+    Like :func:`adversarial`, training this trains ``model``, which ships without the head.
+    """
+    voice = layers.Dense(dims, name="hint")(model.get_layer("pooled").output)
+    return keras.Model(model.inputs, [model.outputs[0], voice], name=f"{model.name}_hinted")

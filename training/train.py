@@ -30,6 +30,7 @@ from .dataset import (
     read_all,
     spec_augment,
 )
+from .teacher import Lessons
 from .voices import ROOMS, References, prior
 
 log = logging.getLogger(__name__)
@@ -107,6 +108,14 @@ def add_recipe(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
                    help="score each example only among the emotions its corpus has (a softmax over those), so a "
                         "corpus that never acts calm does not teach that its voices are never calm "
                         "(measured and not kept, see the README)")
+    p.add_argument("--distil", type=float, default=0.0, metavar="SHARE",
+                   help="blend each label with the opinion of a teacher that never heard its speaker: a "
+                        "classifier on a pretrained speaker encoder's embeddings (training/teacher.py; needs "
+                        "training/requirements-teacher.txt); SHARE of each target is the teacher's (0: off)")
+    p.add_argument("--hint", type=float, default=0.0, metavar="WEIGHT",
+                   help="a second head, left behind, learns to tell from the pooled features the pretrained "
+                        "speaker encoder's embedding of the utterance with the speaker's own mean and spread taken "
+                        "away (training/teacher.py); WEIGHT times its squared error joins the loss (0: off)")
     p.add_argument("--normalisation", choices=NORMALISATIONS, default="listener",
                    help="utterance: each utterance to zero mean and unit variance; listener: each frame "
                         "relative to the listener's mean spectrum, which the box learns as it hears them")
@@ -189,8 +198,10 @@ class Batches:
     def __init__(self, data: Examples, fe: FrontEnd, size: int, seed: int, mixup: float = 0.0,
                  balance: float = 1.0, references: References | None = None, soft_labels: float = 0.0,
                  own_classes: bool = False, units: np.ndarray | None = None, warp: float = 0.0,
-                 crop: float = 0.0):
+                 crop: float = 0.0, teacher: Lessons | None = None, distil: float = 0.0):
         self.data, self.fe, self.size, self.mixup, self.balance = data, fe, size, mixup, balance
+        self.teacher = teacher or Lessons()
+        self.distil = distil if self.teacher.opinions is not None else 0.0
         self.warp, self.crop = warp, crop
         self.references = references
         self.targets = circumplex_targets(soft_labels)
@@ -221,7 +232,7 @@ class Batches:
         return self.rng.permutation(n) if self.balance >= 1 else self.rng.choice(n, size=n, p=self.p)
 
     def epoch(self):
-        """Yield (windows, soft labels, weights, soft corpus labels) batches over one epoch's draw of the data."""
+        """Yield (windows, soft labels, weights, soft corpus labels or hint rows) batches over one epoch's draw."""
         order = self.order()
         for i in range(len(self)):
             idx = order[i * self.size : (i + 1) * self.size]
@@ -233,11 +244,16 @@ class Batches:
             x = np.stack([spec_augment(self.warped(random_window(f, self.fe.frames, self.rng)), self.rng)
                           for f in feats])
             y = self.targets[self.data.labels[idx]]
+            if self.distil > 0:
+                y = (1.0 - self.distil) * y + self.distil * self.teacher.opinions[self.data.clips[idx]]
             if self.has is not None:
                 has = self.has[self.data.groups[idx]]
                 y = np.concatenate([y * has / (y * has).sum(axis=1, keepdims=True), has], axis=1)
-            corpus = np.eye(self.corpora, dtype=np.float32)[self.data.groups[idx]]
-            yield self.mix(x, y, self.weights[self.data.labels[idx]], corpus)
+            if self.teacher.voices is not None:
+                side = self.teacher.voices[self.data.clips[idx]]
+            else:
+                side = np.eye(self.corpora, dtype=np.float32)[self.data.groups[idx]]
+            yield self.mix(x, y, self.weights[self.data.labels[idx]], side)
 
     def warped(self, window: np.ndarray) -> np.ndarray:
         """Return ``window`` with its spectrum stretched by a random factor within ``1 ± warp``, or as it is."""
@@ -285,6 +301,13 @@ def own_class_accuracy(classes: int):
     return accuracy
 
 
+def check(args) -> None:
+    """Refuse, in one line and before any feature is computed, a recipe whose options cannot go together."""
+    averaged_epochs(args.epochs, args.average)
+    if args.adversary > 0 and args.hint > 0:
+        raise SystemExit("--adversary and --hint both want the pooled features' second head: give one of them")
+
+
 def averaged_epochs(epochs: int, share: float) -> int:
     """Return how many of the last ``epochs`` ``--average`` ``share`` averages the weights over (0: off).
 
@@ -300,7 +323,7 @@ def averaged_epochs(epochs: int, share: float) -> int:
 
 
 def fit_member(data: Examples, fe: FrontEnd, args, seed: int, name: str, references: References | None = None,
-               units: np.ndarray | None = None):
+               units: np.ndarray | None = None, teacher: Lessons | None = None):
     """Return one DS-CNN trained on ``data`` for ``args.epochs`` epochs (fixed schedule, no peeking).
 
     A plain loop over ``train_on_batch``: on a two-core desktop it is several times faster than
@@ -308,13 +331,13 @@ def fit_member(data: Examples, fe: FrontEnd, args, seed: int, name: str, referen
     """
     import keras
 
-    from .network import WeightAverage, adversarial, ds_cnn, schedule
+    from .network import WeightAverage, adversarial, ds_cnn, hinted, schedule
 
     keras.utils.set_random_seed(seed)
     model = ds_cnn(fe.frames, fe.nfilt, len(LABELS), width=args.width, band_norm=args.band_norm,
                    mix_style=args.mix_style, stem=args.stem, name=name)
     batches = Batches(data, fe, args.batch, seed, args.mixup, args.balance, references,
-                      args.soft_labels, args.own_classes, units, args.warp, args.crop)
+                      args.soft_labels, args.own_classes, units, args.warp, args.crop, teacher, args.distil)
     steps = args.epochs * len(batches)
     first_averaged = args.epochs - averaged_epochs(args.epochs, args.average)  # epochs after this one are averaged
     average = WeightAverage(model) if first_averaged < args.epochs else None
@@ -323,19 +346,25 @@ def fit_member(data: Examples, fe: FrontEnd, args, seed: int, name: str, referen
     if args.own_classes:
         emotion, accuracy = own_class_loss(len(LABELS)), own_class_accuracy(len(LABELS))
     hide = args.adversary > 0 and len(np.unique(data.groups)) > 1  # one corpus has nothing to hide
-    trainer = adversarial(model, batches.corpora, args.adversary) if hide else model
+    hint = batches.teacher.voices is not None
+    trainer, loss, weights = model, emotion, None
+    if hide:
+        trainer, loss = adversarial(model, batches.corpora, args.adversary), [
+            emotion, keras.losses.CategoricalCrossentropy(from_logits=True)]
+    elif hint:
+        trainer, loss, weights = hinted(model, batches.teacher.voices.shape[1]), [
+            emotion, keras.losses.MeanSquaredError()], [1.0, args.hint]
     held = first_averaged * len(batches) if average else None
     trainer.compile(optimizer=keras.optimizers.AdamW(schedule(steps, hold_from=held), weight_decay=1e-4),
-                    loss=[emotion, keras.losses.CategoricalCrossentropy(from_logits=True)] if hide else emotion,
-                    weighted_metrics={"logits": [accuracy]})
+                    loss=loss, loss_weights=weights, weighted_metrics={"logits": [accuracy]})
     log.info("%s: training %d parameters on %d examples for %d epochs", name, model.count_params(), len(data),
              args.epochs)
     started = time.time()
     for epoch in range(1, args.epochs + 1):
         totals: dict[str, float] = {}  # train_on_batch reports one batch: the line shows the epoch's mean
-        for step, (x, y, w, corpus) in enumerate(batches.epoch(), 1):
-            if hide:  # the corpus head learns from every example alike
-                y, w = [y, corpus], [w, np.ones_like(w)]
+        for step, (x, y, w, side) in enumerate(batches.epoch(), 1):
+            if hide or hint:  # the corpus (or hint) head learns from every example alike
+                y, w = [y, side], [w, np.ones_like(w)]
             result = trainer.train_on_batch(x, y, sample_weight=w, return_dict=True)
             for k, v in result.items():
                 totals[k] = totals.get(k, 0.0) + float(v) / len(batches)
@@ -352,7 +381,8 @@ def fit_member(data: Examples, fe: FrontEnd, args, seed: int, name: str, referen
     return model
 
 
-def fit_model(data: Examples, fe: FrontEnd, args, clips: list[Clip], references: References | None = None):
+def fit_model(data: Examples, fe: FrontEnd, args, clips: list[Clip], references: References | None = None,
+              teacher: Lessons | None = None):
     """Return the model to ship: one network, or the ensemble of ``args.members`` trained with other seeds.
 
     Networks that start from different weights and see the batches in another order make different
@@ -361,7 +391,7 @@ def fit_model(data: Examples, fe: FrontEnd, args, clips: list[Clip], references:
     from .network import ensemble
 
     units = np.array([clips[i].speaker for i in data.clips]) if args.balance_by == "speaker" else None
-    members = [fit_member(data, fe, args, args.seed + i, f"ds_cnn_{i + 1}", references, units)
+    members = [fit_member(data, fe, args, args.seed + i, f"ds_cnn_{i + 1}", references, units, teacher)
                for i in range(max(1, args.members))]
     return members[0] if len(members) == 1 else ensemble(members)
 
@@ -389,6 +419,15 @@ def prepare(clips: list[Clip], fe: FrontEnd, args, exclude: set[str]) -> tuple[l
     return clips, samples, data
 
 
+def taught(clips: list[Clip], samples: list[np.ndarray], train: np.ndarray, args) -> Lessons | None:
+    """Return what the teacher says of the ``train`` clips when ``--distil`` or ``--hint`` asks for it, else None."""
+    if args.distil <= 0 and args.hint <= 0:
+        return None
+    from .teacher import lessons
+
+    return lessons(clips, samples, train, args.cache, args.seed, args.distil > 0, args.hint > 0)
+
+
 def listening(data: Examples, clips: list[Clip], fe: FrontEnd, seed: int, room: str,
               jitter: float = 0.0) -> tuple[FrontEnd, References | None]:
     """Return the front-end to ship for a model trained on ``data`` and, with ``listener``
@@ -404,7 +443,7 @@ def main(args) -> int:
     from . import report
 
     started = time.time()
-    averaged_epochs(args.epochs, args.average)  # a bad --average is said now, not after the features
+    check(args)  # a bad recipe is said now, not after the features
     fe = FrontEnd(normalisation=args.normalisation)
     sources = parse_corpora(args.corpus)
     clips = clip_set(sources)
@@ -423,7 +462,7 @@ def main(args) -> int:
              len({clips[i].speaker for i in train}), len(test), ", ".join(holdout) or "nobody")
     data = data.take(train)
     fe, references = listening(data, clips, fe, args.seed, args.room, args.level_jitter)
-    model = fit_model(data, fe, args, clips, references)
+    model = fit_model(data, fe, args, clips, references, taught(clips, samples, train, args))
     names = sorted({c.corpus for c in clips})
     training = {
         "command": "python -m training " + shlex.join(args.argv),
