@@ -111,11 +111,13 @@ def add_recipe(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--distil", type=float, default=0.0, metavar="SHARE",
                    help="blend each label with the opinion of a teacher that never heard its speaker: a "
                         "classifier on a pretrained speaker encoder's embeddings (training/teacher.py; needs "
-                        "training/requirements-teacher.txt); SHARE of each target is the teacher's (0: off)")
+                        "training/requirements-teacher.txt); SHARE of each target is the teacher's (0: off; 0.5 "
+                        "was measured and not kept, see the README)")
     p.add_argument("--hint", type=float, default=0.0, metavar="WEIGHT",
                    help="a second head, left behind, learns to tell from the pooled features the pretrained "
                         "speaker encoder's embedding of the utterance with the speaker's own mean and spread taken "
-                        "away (training/teacher.py); WEIGHT times its squared error joins the loss (0: off)")
+                        "away (training/teacher.py); WEIGHT times its squared error joins the loss (0: off; 1 was "
+                        "measured and not kept, see the README)")
     p.add_argument("--normalisation", choices=NORMALISATIONS, default="listener",
                    help="utterance: each utterance to zero mean and unit variance; listener: each frame "
                         "relative to the listener's mean spectrum, which the box learns as it hears them")
