@@ -1,4 +1,4 @@
-"""The teacher behind ``--distil``: speaker-normalised voice embeddings, out-of-speaker opinions, blended targets."""
+"""The teacher behind ``--distil`` and ``--hint``: speaker-normalised embeddings, out-of-speaker opinions."""
 
 import numpy as np
 import pytest
@@ -74,14 +74,19 @@ def encoder_of(vectors: np.ndarray, calls: list):
     return encode
 
 
-def test_opinions_cover_the_training_clips_only(tmp_path, monkeypatch):
+def test_lessons_cover_the_training_clips_only(tmp_path, monkeypatch):
     vectors, labels, speakers = voices(speakers=5, labels=len(LABELS), per_label=2)
     clips = clips_of(tmp_path, labels, speakers)
     monkeypatch.setattr(teacher, "_encode", encoder_of(vectors, []))
     train = np.flatnonzero(speakers != "c:4")
-    said = teacher.opinions(clips, [np.full(1, i) for i in range(len(clips))], train, tmp_path / "cache", seed=1)
-    assert said.shape == (len(clips), len(LABELS))
+    samples = [np.full(1, i) for i in range(len(clips))]
+    found = teacher.lessons(clips, samples, train, tmp_path / "cache", seed=1, distil=True, hint=True)
+    said, hints = found.opinions, found.voices
+    assert said.shape == (len(clips), len(LABELS)) and hints.shape == (len(clips), 32)
     assert np.allclose(said[train].sum(axis=1), 1.0, atol=1e-5) and np.all(said[speakers == "c:4"] == 0.0)
+    assert np.allclose(hints[train], teacher.by_speaker(vectors[train], speakers[train]))
+    assert np.all(hints[speakers == "c:4"] == 0.0)
+    assert teacher.lessons(clips, samples, train, tmp_path / "cache", 1, distil=False, hint=False) == teacher.Lessons()
 
 
 def test_the_encoder_runs_once_per_clip_whatever_the_order_of_later_asks(tmp_path, monkeypatch):

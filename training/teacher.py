@@ -1,4 +1,4 @@
-"""A teacher that has heard thousands of voices: soft labels from a pretrained speaker encoder.
+"""A teacher that has heard thousands of voices: a pretrained speaker encoder for the student to learn from.
 
 Resemblyzer (Apache-2.0) ships in its wheel a speaker encoder (GE2E, three LSTM layers over
 40 mel bands) trained to tell thousands of LibriSpeech and VoxCeleb speakers apart. Its 256-value
@@ -18,8 +18,8 @@ The student (the DS-CNN the box runs) then learns from a blend of the label and 
 (``--distil``), or learns to tell, from its own pooled features, the encoder's speaker-normalised
 embedding itself through a head that is left behind (``--hint``, :func:`lessons`). The encoder
 is 1.4 M parameters of LSTM, far over the box's budget: it teaches on the workstation and never
-ships. Importing this module needs no PyTorch; only
-:func:`embeddings` does, when the cache lacks what it asks for.
+ships. Importing this module needs no PyTorch; only :func:`embeddings` does, when the cache
+lacks what it asks for.
 """
 
 from __future__ import annotations
@@ -51,8 +51,8 @@ def _encode(samples: list[np.ndarray]) -> np.ndarray:
         from resemblyzer import VoiceEncoder
         from resemblyzer.audio import normalize_volume
     except ImportError as err:
-        raise SystemExit(f"--distil needs the teacher's packages ({err.name} is missing): "
-                         f".venv/bin/pip install -r training/requirements-teacher.txt") from err
+        raise SystemExit(f"--distil and --hint need the teacher's packages ({err.name} is missing), which "
+                         f"`make test` installs into .venv") from err
     torch.set_grad_enabled(False)
     encoder = VoiceEncoder("cpu", verbose=False)
     out = np.empty((len(samples), 256), dtype=np.float32)
@@ -123,20 +123,6 @@ def teach(vectors: np.ndarray, labels: np.ndarray, speakers: np.ndarray, seed: i
     return out
 
 
-def opinions(clips: list[Clip], samples: list[np.ndarray], train: np.ndarray, cache: Path,
-             seed: int) -> np.ndarray:
-    """Return the teacher's probabilities (len(clips), len(LABELS)) for the ``train`` clips (zero
-    for the others), each from a classifier that never heard its speaker nor any clip outside ``train``."""
-    speakers = np.array([c.speaker for c in clips])
-    labels = np.array([LABELS.index(c.label) for c in clips])
-    vectors = by_speaker(embeddings(clips, samples, cache)[train], speakers[train])
-    out = np.zeros((len(clips), len(LABELS)), dtype=np.float32)
-    out[train] = teach(vectors, labels[train], speakers[train], seed)
-    log.info("the teacher agrees with the label on %.1f %% of %d training clips", 100 * float(
-        np.mean(out[train].argmax(axis=1) == labels[train])), len(train))
-    return out
-
-
 @dataclass
 class Lessons:
     """What the teacher gives the student, a row per clip of the clip list (zero for clips outside training)."""
@@ -149,10 +135,19 @@ class Lessons:
 
 def lessons(clips: list[Clip], samples: list[np.ndarray], train: np.ndarray, cache: Path, seed: int,
             distil: bool, hint: bool) -> Lessons:
-    """Return the opinions (``distil``) and speaker-normalised embeddings (``hint``) of the ``train`` clips."""
-    found = Lessons(opinions=opinions(clips, samples, train, cache, seed) if distil else None)
+    """Return the teacher's opinions (``distil``) and speaker-normalised embeddings (``hint``) of
+    the ``train`` clips, zero for the others. Each opinion comes from a classifier that never heard
+    the clip's speaker nor any clip outside ``train``."""
+    speakers = np.array([c.speaker for c in clips])
+    vectors = by_speaker(embeddings(clips, samples, cache)[train], speakers[train])
+    found = Lessons()
+    if distil:
+        labels = np.array([LABELS.index(clips[i].label) for i in train])
+        found.opinions = np.zeros((len(clips), len(LABELS)), dtype=np.float32)
+        found.opinions[train] = teach(vectors, labels, speakers[train], seed)
+        log.info("the teacher agrees with the label on %.1f %% of %d training clips",
+                 100 * float(np.mean(found.opinions[train].argmax(axis=1) == labels)), len(train))
     if hint:
-        speakers = np.array([c.speaker for c in clips])
-        found.voices = np.zeros((len(clips), 256), dtype=np.float32)
-        found.voices[train] = by_speaker(embeddings(clips, samples, cache)[train], speakers[train])
+        found.voices = np.zeros((len(clips), vectors.shape[1]), dtype=np.float32)
+        found.voices[train] = vectors
     return found
