@@ -76,7 +76,7 @@ from device import card as cards  # noqa: E402
 from device.config import ModelSettings  # noqa: E402
 from device.errors import EmotuneError  # noqa: E402
 from device.features import STRETCH, FrontEnd, speech_features, stretched  # noqa: E402
-from device.model import EmotionModel  # noqa: E402
+from device.model import EmotionModel, softmax  # noqa: E402
 from device.voice import BALANCE  # noqa: E402
 
 CORPORA = ("nemo", "ravdess", "savee", "tess", "turev-db")
@@ -287,12 +287,22 @@ def held_out_in_noise(corpus: str = "ravdess", snr_db: float = 10.0) -> None:
         print(f"held-out {corpus} speakers, {condition}: UA {figures[0]:.3f}, balanced by {BALANCE:g} {figures[1]:.3f}")
 
 
+def household(truth: np.ndarray, classes: list[str], rng: np.random.Generator, size: int = 40,
+              dominant: float = 0.7) -> np.ndarray:
+    """Return ``size`` indices into one person's clips (``truth``, their labels) drawn as a household
+    says them: one emotion of ``classes``, chosen at random, ``dominant`` of the time, the others alike."""
+    weight = np.full(len(classes), (1 - dominant) / (len(classes) - 1))
+    weight[rng.integers(len(classes))] = dominant
+    p = np.array([weight[classes.index(t)] / (truth == t).sum() for t in truth])
+    return rng.choice(len(truth), size=size, p=p / p.sum())
+
+
 def balance(validation: Path = VALIDATION, draws: int = 20, size: int = 40, dominant: float = 0.7) -> list[str]:
     """Print each share's figures on the folds in ``validation``; return the README's row."""
     labels = cards.load().labels
     rng = np.random.default_rng(0)
     recorded = {share: {} for share in SHARES}
-    household = {share: ([], []) for share in SHARES}
+    homes = {share: ([], []) for share in SHARES}
     for name, (card_path, speakers) in folds(validation).items():
         data = fold_scores(name, card_path, speakers)
         for who in np.unique(data["speaker"]):
@@ -305,25 +315,20 @@ def balance(validation: Path = VALIDATION, draws: int = 20, size: int = 40, domi
             def answer(at, share, scores=scores, classes=classes, columns=columns):
                 return np.array(classes)[balanced(scores[at], share)[:, columns].argmax(axis=1)]
 
-            picks = []
-            for _ in range(draws):
-                weight = np.full(len(classes), (1 - dominant) / (len(classes) - 1))
-                weight[rng.integers(len(classes))] = dominant
-                p = np.array([weight[classes.index(t)] / (truth == t).sum() for t in truth])
-                picks.append(rng.choice(len(rows), size=size, p=p / p.sum()))
+            picks = [household(truth, classes, rng, size, dominant) for _ in range(draws)]
             for share in SHARES:
                 if name.startswith("loco-"):
                     recorded[share].setdefault(name[5:], []).append((truth, answer(slice(None), share)))
                 for at in picks:
-                    household[share][0].append(ua(truth[at], answer(at, share)))
-                    household[share][1].append(float((truth[at] == answer(at, share)).mean()))
+                    homes[share][0].append(ua(truth[at], answer(at, share)))
+                    homes[share][1].append(float((truth[at] == answer(at, share)).mean()))
     print(f"LOCO UA as recorded (settled box): {' '.join(CORPORA)}; then households, one emotion {dominant:.0%}")
     figures = []
     for share in SHARES:
         per = [ua(*(np.concatenate(part) for part in zip(*recorded[share][c], strict=True))) for c in CORPORA]
         print(f"  a = {share:<4} {' '.join(f'{u:.3f}' for u in per)}  mean {np.mean(per):.3f}  lowest {min(per):.3f}"
-              f"  | household UA {np.mean(household[share][0]):.3f} accuracy {np.mean(household[share][1]):.3f}")
-        figures.append(f"{share:g}: {np.mean(per):.3f} (lowest {min(per):.3f}), {np.mean(household[share][1]):.3f}")
+              f"  | household UA {np.mean(homes[share][0]):.3f} accuracy {np.mean(homes[share][1]):.3f}")
+        figures.append(f"{share:g}: {np.mean(per):.3f} (lowest {min(per):.3f}), {np.mean(homes[share][1]):.3f}")
     return [results.row(f"answer balancing by a share a, on the folds' settled scores: LOCO UA mean (lowest "
                         f"corpus), and accuracy in households where one emotion is {dominant:.0%} of what is said",
                         "; ".join(figures), f"a = {BALANCE:g} shipped: LOCO up, household accuracy within 1 point",
@@ -412,13 +417,126 @@ def confidence(validation: Path = VALIDATION) -> list[str]:
                         f"default {UNSURE:g}", ".venv/bin/python bench/probes.py confidence")]
 
 
+class Pooled(EmotionModel):
+    """A fold's int8 model that also gives what its dense heads read: every member's pooled features."""
+
+    def __init__(self, card: cards.ModelCard):
+        from device.model import _interpreter_class
+
+        super().__init__(card)
+        self._interpreter = _interpreter_class()(model_path=str(card.model_path),
+                                                 experimental_preserve_all_tensors=True)
+        self._interpreter.allocate_tensors()
+        self._pooled = [d for d in self._interpreter.get_tensor_details() if "/pooled" in d["name"]]
+
+    def features(self, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return (pooled features, scores) for ``windows``, each averaged over them."""
+        pooled, logits = [], []
+        for w in windows:
+            logits.append(self._logits(w))
+            pooled.append(np.concatenate([(self._interpreter.get_tensor(d["index"]).ravel().astype(np.float32)
+                                           - d["quantization"][1]) * d["quantization"][0] for d in self._pooled]))
+        return np.mean(pooled, axis=0), softmax(np.stack(logits)).mean(axis=0)
+
+
+def settled() -> tuple[list[np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
+    """Return (windows, speaker, label, corpus) of every clip with speech of the five corpora, each
+    heard by a box settled on its speaker (:func:`training.dataset.device_windows`), not stretched."""
+    from training import corpora
+    from training.dataset import device_windows, read_all
+
+    clips, samples = read_all([c for name in CORPORA for c in corpora.load(name, DATA / name)], 16000)
+    windows = device_windows(samples, FRONT_END, [c.speaker for c in clips])
+    kept = [i for i, w in enumerate(windows) if w is not None]
+    return ([windows[i] for i in kept], *(np.array([getattr(clips[i], key) for i in kept])
+                                          for key in ("speaker", "label", "corpus")))
+
+
+def ensemble(runs: list[Path]) -> None:
+    """Print the leave-one-corpus-out UA of each validation run in ``runs`` alone, and of the first
+    1, 2, ... runs' fold models together (their scores averaged): what more members would buy."""
+    windows, _, truth, corpus = settled()
+    labels = cards.load().labels
+    found: dict[Path, dict[str, np.ndarray]] = {run: {} for run in runs}
+    for run in runs:
+        for left in CORPORA:
+            card_path, _ = folds(run)[f"loco-{left}"]
+            model = EmotionModel(cards.load(card_path))
+            found[run][left] = np.stack([model.scores(w) for w, c in zip(windows, corpus, strict=True) if c == left])
+    print(f"LOCO UA, not stretched: {' '.join(CORPORA)}")
+    for name, together in ([(run.name, [run]) for run in runs]
+                           + [(f"the first {n} together", runs[:n]) for n in range(2, len(runs) + 1)]):
+        per = []
+        for left in CORPORA:
+            classes = [c for c in labels if c in set(truth[corpus == left])]
+            scores = np.mean([found[run][left] for run in together], axis=0)[:, [labels.index(c) for c in classes]]
+            per.append(ua(truth[corpus == left], np.array(classes)[scores.argmax(axis=1)]))
+        print(f"  {name:<40} {' '.join(f'{u:.3f}' for u in per)}  mean {np.mean(per):.3f}")
+
+
+def heads(validation: Path = VALIDATION, draws: int = 20) -> None:
+    """Print, on every fold of ``validation``, what the box would answer from its listener's statistics:
+    the network's own answers, balanced (as the device does, and in log space), or a logistic
+    regression on the pooled features z-scored per speaker (fitted on the fold's training speakers);
+    on the corpora left out and the held-out speakers as recorded, and in households (:func:`household`)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    labels = cards.load().labels
+    windows, speaker, truth, corpus = settled()
+
+    def answers(method: str, pooled: np.ndarray, scores: np.ndarray, head) -> np.ndarray:
+        """Return log-scores of one person's clips, their statistics taken from those clips alone."""
+        if method == "z-scored head":
+            return head.predict_log_proba(per_speaker(pooled, np.zeros(len(pooled)), scale=True))
+        share = float(method.split()[-1]) if method != "network" else 0.0
+        if method.startswith("log"):
+            return np.log(scores) - share * np.log(scores).mean(axis=0)
+        return np.log(balanced(scores, share))
+
+    methods = ("network", "balanced 0.25", "balanced 1", "log-balanced 0.25", "log-balanced 1", "z-scored head")
+    rng = np.random.default_rng(0)
+    found = {m: defaultdict(list) for m in methods}
+    for name, (card_path, held) in folds(validation).items():
+        model = Pooled(cards.load(card_path))
+        pooled, scores = (np.stack(v) for v in zip(*(model.features(w) for w in windows), strict=True))
+        test = np.isin(speaker, sorted(held))
+        z = per_speaker(pooled, speaker, scale=True)
+        head = make_pipeline(StandardScaler(), LogisticRegression(C=0.001, max_iter=3000, class_weight="balanced"))
+        head.fit(z[~test], truth[~test])
+        for who in np.unique(speaker[test]):
+            rows = np.flatnonzero(speaker == who)
+            classes = [c for c in labels if c in set(truth[corpus == corpus[rows[0]]])]  # ties: the box's order
+            net, own = [labels.index(c) for c in classes], [list(head.classes_).index(c) for c in classes]
+            key = f"{'left out' if name.startswith('loco-') else 'held-out'} {corpus[rows[0]]}"
+            for at in [np.arange(len(rows))] + [household(truth[rows], classes, rng) for _ in range(draws)]:
+                for m in methods:
+                    log = answers(m, pooled[rows[at]], scores[rows[at]], head)[:, own if m == "z-scored head" else net]
+                    found[m][key if len(at) == len(rows) else "households"].append(
+                        (truth[rows[at]], np.array(classes)[log.argmax(axis=1)]))
+    print(f"{validation.name}: UA left out ({' '.join(CORPORA)}), held-out speakers (mean, RAVDESS), households")
+    for m in methods:
+        per = {k: ua(*(np.concatenate(part) for part in zip(*v, strict=True))) for k, v in found[m].items()
+               if k != "households"}
+        loco_ua = [per[f"left out {c}"] for c in CORPORA]
+        homes = found[m]["households"]
+        held_out = np.mean([v for k, v in per.items() if k.startswith("held-out")])
+        print(f"  {m:<18} {np.mean(loco_ua):.3f} ({' '.join(f'{u:.3f}' for u in loco_ua)})  "
+              f"{held_out:.3f} {per['held-out ravdess']:.3f}  UA {np.mean([ua(t, a) for t, a in homes]):.3f} "
+              f"accuracy {np.mean([(t == a).mean() for t, a in homes]):.3f}")
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("probe", choices=("features", "voices", "levels", "blend", "balance", "stretch", "confidence"))
+    p.add_argument("probe", choices=("features", "voices", "levels", "blend", "balance", "stretch", "confidence",
+                                     "heads", "ensemble"))
     p.add_argument("--no-readme", action="store_true", help="print only; leave README.md alone")
     p.add_argument("--validation", type=Path, default=VALIDATION,
-                   help="balance, stretch, confidence: the folds of another validation run (its --out folder; "
-                        "prints only)")
+                   help="balance, stretch, confidence, heads, ensemble: the folds of another validation run "
+                        "(its --out folder; prints only)")
+    p.add_argument("--with", dest="runs", type=Path, action="append", default=[],
+                   help="ensemble: another validation run (its --out folder) whose fold models join; repeat")
     args = p.parse_args()
     if not DATA.is_dir():
         raise SystemExit(f"bench: no corpora at {DATA}")
@@ -430,6 +548,10 @@ def main() -> int:
         levels()
     elif args.probe == "blend":
         blend()
+    elif args.probe == "heads":
+        heads(args.validation.resolve())
+    elif args.probe == "ensemble":
+        ensemble([args.validation.resolve()] + [run.resolve() for run in args.runs])
     elif args.probe in ("stretch", "confidence"):
         rows = (stretch if args.probe == "stretch" else confidence)(args.validation.resolve())
         if args.validation.resolve() == VALIDATION and not args.no_readme:
