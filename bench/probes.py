@@ -454,7 +454,10 @@ def settled() -> tuple[list[np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
 
 def ensemble(runs: list[Path]) -> None:
     """Print the leave-one-corpus-out UA of each validation run in ``runs`` alone, and of the first
-    1, 2, ... runs' fold models together (their scores averaged): what more members would buy."""
+    1, 2, ... runs' fold models together (their scores averaged): what more members would buy. Then,
+    for each run, its scores shifted by a share of the mean log-score (every emotion's clips alike)
+    that the run's *other* folds gave their corpus left out: is a network's bias on a new corpus
+    the same from one new corpus to the next?"""
     windows, _, truth, corpus = settled()
     labels = cards.load().labels
     found: dict[Path, dict[str, np.ndarray]] = {run: {} for run in runs}
@@ -463,15 +466,25 @@ def ensemble(runs: list[Path]) -> None:
             card_path, _ = folds(run)[f"loco-{left}"]
             model = EmotionModel(cards.load(card_path))
             found[run][left] = np.stack([model.scores(w) for w, c in zip(windows, corpus, strict=True) if c == left])
-    print(f"LOCO UA, not stretched: {' '.join(CORPORA)}")
-    for name, together in ([(run.name, [run]) for run in runs]
-                           + [(f"the first {n} together", runs[:n]) for n in range(2, len(runs) + 1)]):
+
+    def row(name: str, log_scores: dict[str, np.ndarray]) -> None:
         per = []
         for left in CORPORA:
             classes = [c for c in labels if c in set(truth[corpus == left])]
-            scores = np.mean([found[run][left] for run in together], axis=0)[:, [labels.index(c) for c in classes]]
-            per.append(ua(truth[corpus == left], np.array(classes)[scores.argmax(axis=1)]))
+            answers = log_scores[left][:, [labels.index(c) for c in classes]].argmax(axis=1)
+            per.append(ua(truth[corpus == left], np.array(classes)[answers]))
         print(f"  {name:<40} {' '.join(f'{u:.3f}' for u in per)}  mean {np.mean(per):.3f}")
+
+    print(f"LOCO UA, not stretched: {' '.join(CORPORA)}")
+    for name, together in ([(run.name, [run]) for run in runs]
+                           + [(f"the first {n} together", runs[:n]) for n in range(2, len(runs) + 1)]):
+        row(name, {left: np.log(np.mean([found[run][left] for run in together], axis=0)) for left in CORPORA})
+    for run in runs:
+        bias = {left: np.mean([np.log(found[run][left][truth[corpus == left] == t]).mean(axis=0)
+                               for t in np.unique(truth[corpus == left])], axis=0) for left in CORPORA}
+        for share in (0.5, 1.0):
+            row(f"{run.name}, shifted by {share:g}", {left: np.log(found[run][left]) - share * np.mean(
+                [bias[other] for other in CORPORA if other != left], axis=0) for left in CORPORA})
 
 
 def heads(validation: Path = VALIDATION, draws: int = 20) -> None:
