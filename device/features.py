@@ -43,11 +43,16 @@ class FrontEnd:
     frame minus the listener's reference spectrum (:class:`~device.voice.Voice`)."""
     voice_prior: tuple[float, ...] = ()
     """With ``listener``: the mean training speaker's spectral shape (zero mean over the bands)."""
+    denoise: float = 0.0
+    """Spectral subtraction (:func:`denoised`): this many times each band's noise, as the whole
+    recording's quietest frames have it (:func:`noise_floor`), is taken off the speech; 0: off."""
     endpoint: EndpointParams = field(default_factory=EndpointParams)
 
     def __post_init__(self):
         if self.normalisation not in NORMALISATIONS:
             raise ValueError(f"normalisation {self.normalisation!r}: use one of {', '.join(NORMALISATIONS)}")
+        if self.denoise < 0:
+            raise ValueError(f"denoise {self.denoise:g}: a share of the noise floor, 0 (off) or more")
 
     @property
     def listener(self) -> bool:
@@ -59,7 +64,8 @@ class FrontEnd:
         return Voice(np.asarray(self.voice_prior or np.zeros(self.nfilt), dtype=np.float32))
 
     def to_dict(self) -> dict:
-        out = {k: v for k, v in self.__dict__.items() if k not in ("endpoint", "voice_prior")}
+        out = {k: v for k, v in self.__dict__.items()
+               if k not in ("endpoint", "voice_prior") and not (k == "denoise" and not v)}  # older cards: as they were
         if self.listener:
             out["voice_prior"] = [round(float(v), 5) for v in self.voice_prior]
         return {**out, "endpoint": self.endpoint.to_dict()}
@@ -183,7 +189,33 @@ def speech_features(samples: np.ndarray, fe: FrontEnd) -> tuple[np.ndarray, Segm
     if segment is None:
         raise NoSpeech("no speech found in the recording")
     feats = log_mel(segment.cut(samples), fe)
+    if fe.denoise:
+        feats = denoised(feats, noise_floor(samples, fe), fe.denoise)
     return (feats if fe.listener else normalise(feats)), segment
+
+
+NOISE_PERCENTILE = 10
+"""The share of a recording's frames, in percent, quieter than its noise (as the end-pointer's floor)."""
+DENOISE_FLOOR = 0.1
+"""Spectral subtraction leaves at least this share of each band's energy (-10 dB): no holes."""
+
+
+def noise_floor(samples: np.ndarray, fe: FrontEnd) -> np.ndarray:
+    """Return each band's noise energy in ``samples``: its 10th percentile over all the frames (nfilt,)."""
+    return np.exp(np.percentile(log_mel(samples, fe), NOISE_PERCENTILE, axis=0))
+
+
+def denoised(feats: np.ndarray, noise: np.ndarray, share: float) -> np.ndarray:
+    """Return log-mel ``feats`` with ``share`` times the ``noise`` energy taken off each band, but never
+    below :data:`DENOISE_FLOOR` of what was there (power spectral subtraction, Berouti et al. 1979).
+
+    >>> feats = np.log(np.array([[10.0, 1.0], [2.0, 1.0]], dtype=np.float32))
+    >>> np.exp(denoised(feats, noise=np.array([1.0, 1.0]), share=1.0)).round(2)
+    array([[9. , 0.1],
+           [1. , 0.1]], dtype=float32)
+    """
+    power = np.exp(feats.astype(np.float64))
+    return np.log(np.maximum(power - share * noise, DENOISE_FLOOR * power)).astype(np.float32)
 
 
 def spectrum(feats: np.ndarray) -> np.ndarray:

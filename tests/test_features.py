@@ -1,11 +1,24 @@
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from device import audio
 from device.errors import NoSpeech
-from device.features import FrontEnd, extract, fit, relative, speech_features, stretched, warp_bands, windows
+from device.features import (
+    FrontEnd,
+    denoised,
+    extract,
+    fit,
+    log_mel,
+    noise_floor,
+    relative,
+    speech_features,
+    stretched,
+    warp_bands,
+    windows,
+)
 from tests.paths import DATA, SAMPLES
 from tests.sound import silence
 
@@ -19,8 +32,11 @@ def test_golden_values_of_the_front_end():
     np.testing.assert_allclose(utterance.windows, golden["windows"], atol=1e-4)
 
 
-@pytest.mark.parametrize("fe", [FrontEnd(), FrontEnd(normalisation="listener", voice_prior=(0.5,) * 32 + (-0.5,) * 32)],
-                         ids=["utterance", "listener"])
+LISTENER = FrontEnd(normalisation="listener", voice_prior=(0.5,) * 32 + (-0.5,) * 32)
+
+
+@pytest.mark.parametrize("fe", [FrontEnd(), LISTENER, replace(LISTENER, denoise=2.0)],
+                         ids=["utterance", "listener", "listener-denoised"])
 def test_training_and_device_compute_identical_tensors(fe):
     """The training set is built through the very function the device calls: same bytes out."""
     from training.corpora import Clip
@@ -76,6 +92,32 @@ def test_long_speech_is_covered_by_overlapping_windows(frames, count):
 def test_front_end_round_trips_through_a_dict():
     fe = FrontEnd(nfilt=40, frames=200)
     assert FrontEnd.from_dict(json.loads(json.dumps(fe.to_dict()))) == fe
+    assert "denoise" not in fe.to_dict()  # a card without spectral subtraction reads as before it existed
+    cleaned = replace(fe, denoise=1.5)
+    assert cleaned.to_dict()["denoise"] == 1.5
+    assert FrontEnd.from_dict(json.loads(json.dumps(cleaned.to_dict()))) == cleaned
+    with pytest.raises(ValueError, match="denoise -1"):
+        FrontEnd(denoise=-1.0)
+
+
+def test_spectral_subtraction_takes_the_noise_off_and_leaves_the_voice():
+    """White noise at 10 dB SNR fills the quiet bands of speech; subtraction brings the noisy speech's
+    features back toward the clean speech's, most where the noise was strongest against the voice."""
+    from training.dataset import noisy
+
+    fe = LISTENER
+    clean = audio.load(SAMPLES / "03-01-05-02-02-01-17.flac", fe.sample_rate)
+    heard = noisy(clean, 10.0, 0)
+    noise = noise_floor(heard, fe)
+    assert noise.shape == (fe.nfilt,)
+    assert np.all(noise > np.exp(np.percentile(log_mel(clean, fe), 10, axis=0)))  # the noise, not the room
+    segment = slice(100, 200)  # frames inside the speech of this clip
+    before, truth = log_mel(heard, fe)[segment], log_mel(clean, fe)[segment]
+    after = denoised(before, noise, 2.0)
+    assert np.all(after <= before) and np.all(after >= before + np.log(0.1) - 1e-5)  # never more than -10 dB
+    assert np.abs(after - truth).mean() < 0.8 * np.abs(before - truth).mean()  # 1.35 against 1.90 nats
+    loud = before > np.log(noise) + np.log(100.0)  # 20 dB over the noise: nearly untouched
+    assert loud.any() and np.abs(after - before)[loud].max() < 0.03
 
 
 def test_stretched_windows_are_the_windows_then_their_stretch_down_and_up():

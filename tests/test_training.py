@@ -4,6 +4,7 @@ import argparse
 import json
 import logging
 import shlex
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ import soundfile
 
 from device import audio
 from device.card import load
+from device.features import extract
 from device.model import EmotionModel
 from device.recognizer import Recognizer
 from tests.paths import NO_RAVDESS, RAVDESS
@@ -131,3 +133,18 @@ def test_a_teacher_taught_validation_runs_and_records_its_recipe(ravdess48k, tmp
     with pytest.raises(SystemExit, match="--adversary and --hint"):
         main(["ser", "--corpus", f"ravdess={ravdess48k}", "--holdout", "ravdess:03", "--out", str(tmp_path / "m.json"),
               "--members", "1", *TINY, "--cache", str(tmp_path / "cache"), "--hint", "1", "--adversary", "0.3"])
+
+
+@pytest.mark.slow
+def test_a_denoised_front_end_goes_into_the_card_and_the_box_uses_it(ravdess48k, tmp_path):
+    with pytest.raises(SystemExit, match="--denoise -1"):
+        main(["ser", "--corpus", f"ravdess={ravdess48k}", "--out", str(tmp_path / "m.json"), "--denoise", "-1"])
+    out = tmp_path / "denoised.json"
+    assert main(["ser", "--corpus", f"ravdess={ravdess48k}", "--holdout", "ravdess:03", "--out", str(out),
+                 "--members", "1", *TINY, "--cache", str(tmp_path / "cache"), "--denoise", "2"]) == 0
+    card = load(out)
+    assert card.frontend.denoise == 2.0 and json.loads(out.read_text())["frontend"]["denoise"] == 2.0
+    clip = RAVDESS / "Actor_05" / "03-01-05-01-01-01-05.flac"
+    heard = extract(audio.load(clip, 16000), card.frontend).windows
+    assert not np.array_equal(heard, extract(audio.load(clip, 16000), replace(card.frontend, denoise=0.0)).windows)
+    assert Recognizer(out).classify_file(clip).emotion in LABELS

@@ -23,7 +23,6 @@ from pathlib import Path
 
 import numpy as np
 
-from device.features import FrontEnd
 from device.model import EmotionModel
 
 from . import report, splits, train
@@ -102,7 +101,7 @@ def summary(results: dict) -> dict:
 def main(args) -> int:
     started = time.time()
     train.check(args)  # a bad recipe is said now, not after the features
-    fe = FrontEnd(normalisation=args.normalisation)
+    fe = train.frontend(args)
     clips = train.clip_set(train.parse_corpora(args.corpus))
     holdout = ([s for s in args.holdout.split(",") if s]
                or splits.per_corpus_holdout(clips, args.holdout_fraction, args.seed))
@@ -114,7 +113,8 @@ def main(args) -> int:
     recipe = {k: getattr(args, k) for k in ("epochs", "copies", "width", "batch", "members", "mixup", "balance",
                                             "balance_by", "warp", "crop", "average", "mix_style", "stem",
                                             "band_norm", "speed", "adversary", "soft_labels", "own_classes",
-                                            "normalisation", "room", "level_jitter", "distil", "hint", "seed")}
+                                            "normalisation", "denoise", "room", "level_jitter", "distil", "hint",
+                                            "seed")}
     names = sorted({c.corpus for c in clips})
     before = earlier(out, recipe, names) if args.resume else {}
     doc: dict = {"command": "python -m training " + shlex.join(args.argv), "recipe": recipe,

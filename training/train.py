@@ -121,6 +121,9 @@ def add_recipe(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--normalisation", choices=NORMALISATIONS, default="listener",
                    help="utterance: each utterance to zero mean and unit variance; listener: each frame "
                         "relative to the listener's mean spectrum, which the box learns as it hears them")
+    p.add_argument("--denoise", type=float, default=0.0, metavar="SHARE",
+                   help="front-end: take SHARE times each band's noise floor (the recording's quietest tenth "
+                        "of frames) off the speech before the log, on the box as in training (0: off)")
     p.add_argument("--room", choices=ROOMS, default="level",
                    help="listener: how an augmented copy's reference follows the room the augmentation made: "
                         "bands (its noise, colour and echo, as a box settled in that room hears), level "
@@ -306,6 +309,8 @@ def own_class_accuracy(classes: int):
 def check(args) -> None:
     """Refuse, in one line and before any feature is computed, a recipe whose options cannot go together."""
     averaged_epochs(args.epochs, args.average)
+    if args.denoise < 0:
+        raise SystemExit(f"--denoise {args.denoise:g}: give a share of the noise floor, 0 (off) or more")
     if args.adversary > 0 and args.hint > 0:
         raise SystemExit("--adversary and --hint both want the pooled features' second head: give one of them")
 
@@ -441,12 +446,17 @@ def listening(data: Examples, clips: list[Clip], fe: FrontEnd, seed: int, room: 
     return fe, References(data, speakers, fe, seed, room=room, jitter=jitter)
 
 
+def frontend(args) -> FrontEnd:
+    """Return the front-end the recipe in ``args`` trains with (the card keeps it)."""
+    return FrontEnd(normalisation=args.normalisation, denoise=args.denoise)
+
+
 def main(args) -> int:
     from . import report
 
     started = time.time()
     check(args)  # a bad recipe is said now, not after the features
-    fe = FrontEnd(normalisation=args.normalisation)
+    fe = frontend(args)
     sources = parse_corpora(args.corpus)
     clips = clip_set(sources)
     if args.holdout == "none":
