@@ -50,7 +50,23 @@ log-mel bands, as a settled box hears it), corpus by corpus: a cue the corpora d
 
     .venv/bin/python bench/probes.py levels       # about 1 minute on two cores
 
-``features``, ``voices`` and ``levels`` print only; ``balance``, ``stretch`` and ``confidence`` also write
+``lengths``: each corpus's median seconds of speech per emotion, and what each corpus left out is
+heard as in each quarter of its clips by length (the folds' own int8 models): is length a cue the
+corpora disagree on?
+
+``heads``: what the box would answer from its listener's statistics, on the folds' own int8
+models: the network's answers; balanced by a share of the listener's usual answer (as the device
+does, and in log space); or a linear head on the pooled features z-scored per speaker (the
+teacher's normalisation); each on the corpora left out and the held-out speakers as recorded, and
+in households where one emotion is 70 % of what is said. ``ensemble``: several validation runs'
+fold models averaged (``--with`` another run's folder, repeated), and each run's answers shifted by
+the bias its other folds showed on their new corpora.
+
+    .venv/bin/python bench/probes.py lengths      # about 1 minute
+    .venv/bin/python bench/probes.py heads        # 30 seconds; --validation DIR for another run's folds
+    .venv/bin/python bench/probes.py ensemble --with build/validation-card7
+
+``features``, ``voices``, ``levels``, ``lengths``, ``heads`` and ``ensemble`` print only; ``balance``, ``stretch`` and ``confidence`` also write
 their rows into the README's results table (``--no-readme``: print only).
 """
 
@@ -206,6 +222,38 @@ def levels() -> None:
         mine = t["corpus"] == corpus
         cells = [level[mine & (t["label"] == label)] for label in LABELS]
         print(f"{corpus:<24}" + "".join(f"{c.mean():>+10.1f}" if len(c) else f"{'':>10}" for c in cells))
+
+
+def lengths(validation: Path = VALIDATION) -> None:
+    """Print each corpus's median seconds of speech per emotion, and, for each corpus left out, what
+    its fold's network answers in each quarter of its clips by length (settled, not stretched)."""
+    from training import corpora
+    from training.corpora import LABELS
+    from training.dataset import read_all
+
+    _, samples = read_all([c for name in CORPORA for c in corpora.load(name, DATA / name)], 16000)
+    frames = []
+    for x in samples:
+        try:
+            frames.append(len(speech_features(x, FRONT_END)[0]))
+        except EmotuneError:
+            pass  # no speech: settled() leaves it out too
+    seconds = np.array(frames) * FRONT_END.winstep
+    windows, _, truth, corpus = settled()
+    print(f"{'median seconds of speech':<24}" + "".join(f"{label:>10}" for label in LABELS))
+    for name in CORPORA:
+        cells = [seconds[(corpus == name) & (truth == label)] for label in LABELS]
+        print(f"{name:<24}" + "".join(f"{np.median(c):>10.2f}" if len(c) else f"{'':>10}" for c in cells))
+    print("each corpus left out, its fold's answers over all eight emotions by quarter of length (shortest "
+          "first): the shares of 0.1 or more")
+    for name in CORPORA:
+        model = EmotionModel(cards.load(folds(validation)[f"loco-{name}"][0]))
+        mine = np.flatnonzero(corpus == name)
+        answers = np.array([model.card.labels[int(model.scores(windows[i]).argmax())] for i in mine])
+        for quarter, part in enumerate(np.array_split(mine[np.argsort(seconds[mine], kind="stable")], 4), 1):
+            said = answers[np.searchsorted(mine, part)]
+            shares = ", ".join(f"{label} {share:.2f}" for label in LABELS if (share := np.mean(said == label)) >= 0.1)
+            print(f"  {name:<10} quarter {quarter} ({seconds[part].min():.2f}-{seconds[part].max():.2f} s): {shares}")
 
 
 def blend(weights: tuple[float, ...] = (0.0, 0.25, 0.5, 1.0)) -> None:
@@ -543,7 +591,7 @@ def heads(validation: Path = VALIDATION, draws: int = 20) -> None:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("probe", choices=("features", "voices", "levels", "blend", "balance", "stretch", "confidence",
-                                     "heads", "ensemble"))
+                                     "heads", "ensemble", "lengths"))
     p.add_argument("--no-readme", action="store_true", help="print only; leave README.md alone")
     p.add_argument("--validation", type=Path, default=VALIDATION,
                    help="balance, stretch, confidence, heads, ensemble: the folds of another validation run "
@@ -563,6 +611,8 @@ def main() -> int:
         blend()
     elif args.probe == "heads":
         heads(args.validation.resolve())
+    elif args.probe == "lengths":
+        lengths(args.validation.resolve())
     elif args.probe == "ensemble":
         ensemble([args.validation.resolve()] + [run.resolve() for run in args.runs])
     elif args.probe in ("stretch", "confidence"):
