@@ -66,8 +66,9 @@ the bias its other folds showed on their new corpora.
     .venv/bin/python bench/probes.py heads        # 30 seconds; --validation DIR for another run's folds
     .venv/bin/python bench/probes.py ensemble --with build/validation-card7
 
-``features``, ``voices``, ``levels``, ``lengths``, ``heads`` and ``ensemble`` print only; ``balance``, ``stretch`` and ``confidence`` also write
-their rows into the README's results table (``--no-readme``: print only).
+``features``, ``voices``, ``levels``, ``lengths``, ``heads`` and ``ensemble`` print only; ``balance``,
+``stretch`` and ``confidence`` also write their rows into the README's results table
+(``--no-readme``: print only).
 """
 
 from __future__ import annotations
