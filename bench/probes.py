@@ -138,14 +138,16 @@ def statistics(path: Path) -> tuple[np.ndarray, np.ndarray] | None:
 
 
 def per_speaker(x: np.ndarray, speakers: np.ndarray, scale: bool = False) -> np.ndarray:
-    """Return ``x`` minus each speaker's mean (NaN filled with it), divided by their deviation if ``scale``."""
+    """Return ``x`` minus each speaker's mean (NaN filled with it); with ``scale``, each speaker's
+    z-scores, as the ``--distil`` teacher takes them (:func:`training.teacher.by_speaker`)."""
+    from training.teacher import by_speaker
+
     out = np.array(x, dtype=float)
     for who in np.unique(speakers):
         rows = speakers == who
         mean = np.nanmean(out[rows], axis=0)
-        mine = np.where(np.isnan(out[rows]), mean, out[rows]) - mean
-        out[rows] = mine / (mine.std(axis=0) + 1e-6) if scale else mine
-    return out
+        out[rows] = np.where(np.isnan(out[rows]), mean, out[rows]) - mean
+    return by_speaker(out, speakers) if scale else out
 
 
 def loco(x: np.ndarray, labels: np.ndarray, corpora: np.ndarray, strength: float = 0.05) -> list[float]:
@@ -204,7 +206,7 @@ def voices() -> None:
     speakers = np.array([c.speaker for c in clips])
     labels, corpus = np.array([c.label for c in clips]), np.array([c.corpus for c in clips])
     print(f"LOCO UA: {' '.join(CORPORA)}")
-    for name, x in (("raw", vectors), ("speaker's taken away", teacher.by_speaker(vectors, speakers))):
+    for name, x in (("raw", vectors), ("speaker's taken away", per_speaker(vectors, speakers, scale=True))):
         for strength in (0.001, 0.003, 0.01):
             found = loco(x, labels, corpus, strength)
             print(f"  {name:<22} C {strength:<6g} {' '.join(f'{u:.3f}' for u in found)}  mean {np.mean(found):.3f}")
