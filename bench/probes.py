@@ -74,6 +74,7 @@ the bias its other folds showed on their new corpora.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import multiprocessing
 import shlex
@@ -230,19 +231,16 @@ def levels() -> None:
 def lengths(validation: Path = VALIDATION) -> None:
     """Print each corpus's median seconds of speech per emotion, and, for each corpus left out, what
     its fold's network answers in each quarter of its clips by length (settled, not stretched)."""
-    from training import corpora
     from training.corpora import LABELS
-    from training.dataset import read_all
 
-    _, samples = read_all([c for name in CORPORA for c in corpora.load(name, DATA / name)], 16000)
     frames = []
-    for x in samples:
+    for x in every_clip()[1]:
         try:
             frames.append(len(speech_features(x, FRONT_END)[0]))
         except EmotuneError:
             pass  # no speech: settled() leaves it out too
     seconds = np.array(frames) * FRONT_END.winstep
-    windows, _, truth, corpus = settled()
+    _, _, truth, corpus = settled()
     print(f"{'median seconds of speech':<24}" + "".join(f"{label:>10}" for label in LABELS))
     for name in CORPORA:
         cells = [seconds[(corpus == name) & (truth == label)] for label in LABELS]
@@ -251,6 +249,7 @@ def lengths(validation: Path = VALIDATION) -> None:
           "first): the shares of 0.1 or more")
     for name in CORPORA:
         model = EmotionModel(cards.load(folds(validation)[f"loco-{name}"][0]))
+        windows = settled(model.card.frontend)[0]
         mine = np.flatnonzero(corpus == name)
         answers = np.array([model.card.labels[int(model.scores(windows[i]).argmax())] for i in mine])
         for quarter, part in enumerate(np.array_split(mine[np.argsort(seconds[mine], kind="stable")], 4), 1):
@@ -490,14 +489,23 @@ class Pooled(EmotionModel):
         return np.mean(pooled, axis=0), softmax(np.stack(logits)).mean(axis=0)
 
 
-def settled() -> tuple[list[np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
-    """Return (windows, speaker, label, corpus) of every clip with speech of the five corpora, each
-    heard by a box settled on its speaker (:func:`training.dataset.device_windows`), not stretched."""
+@functools.cache
+def every_clip() -> tuple[list, list[np.ndarray]]:
+    """Return (clips, samples at 16 kHz) of the five corpora, read once."""
     from training import corpora
-    from training.dataset import device_windows, read_all
+    from training.dataset import read_all
 
-    clips, samples = read_all([c for name in CORPORA for c in corpora.load(name, DATA / name)], 16000)
-    windows = device_windows(samples, FRONT_END, [c.speaker for c in clips])
+    return read_all([c for name in CORPORA for c in corpora.load(name, DATA / name)], 16000)
+
+
+def settled(fe: FrontEnd = FRONT_END) -> tuple[list[np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
+    """Return (windows, speaker, label, corpus) of every clip with speech of the five corpora, each
+    heard through ``fe`` (a fold's card's: its voice prior, its denoising) by a box settled on its
+    speaker (:func:`training.dataset.device_windows`), not stretched."""
+    from training.dataset import device_windows
+
+    clips, samples = every_clip()
+    windows = device_windows(samples, fe, [c.speaker for c in clips])
     kept = [i for i, w in enumerate(windows) if w is not None]
     return ([windows[i] for i in kept], *(np.array([getattr(clips[i], key) for i in kept])
                                           for key in ("speaker", "label", "corpus")))
@@ -509,13 +517,12 @@ def ensemble(runs: list[Path]) -> None:
     for each run, its scores shifted by a share of the mean log-score (every emotion's clips alike)
     that the run's *other* folds gave their corpus left out: is a network's bias on a new corpus
     the same from one new corpus to the next?"""
-    windows, _, truth, corpus = settled()
     labels = cards.load().labels
     found: dict[Path, dict[str, np.ndarray]] = {run: {} for run in runs}
     for run in runs:
         for left in CORPORA:
-            card_path, _ = folds(run)[f"loco-{left}"]
-            model = EmotionModel(cards.load(card_path))
+            model = EmotionModel(cards.load(folds(run)[f"loco-{left}"][0]))
+            windows, _, truth, corpus = settled(model.card.frontend)
             found[run][left] = np.stack([model.scores(w) for w, c in zip(windows, corpus, strict=True) if c == left])
 
     def row(name: str, log_scores: dict[str, np.ndarray]) -> None:
@@ -548,7 +555,6 @@ def heads(validation: Path = VALIDATION, draws: int = 20) -> None:
     from sklearn.preprocessing import StandardScaler
 
     labels = cards.load().labels
-    windows, speaker, truth, corpus = settled()
 
     def answers(method: str, pooled: np.ndarray, scores: np.ndarray, head) -> np.ndarray:
         """Return log-scores of one person's clips, their statistics taken from those clips alone."""
@@ -564,6 +570,7 @@ def heads(validation: Path = VALIDATION, draws: int = 20) -> None:
     found = {m: defaultdict(list) for m in methods}
     for name, (card_path, held) in folds(validation).items():
         model = Pooled(cards.load(card_path))
+        windows, speaker, truth, corpus = settled(model.card.frontend)
         pooled, scores = (np.stack(v) for v in zip(*(model.features(w) for w in windows), strict=True))
         test = np.isin(speaker, sorted(held))
         z = per_speaker(pooled, speaker, scale=True)

@@ -123,7 +123,8 @@ def add_recipe(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
                         "relative to the listener's mean spectrum, which the box learns as it hears them")
     p.add_argument("--denoise", type=float, default=0.0, metavar="SHARE",
                    help="front-end: take SHARE times each band's noise floor (the recording's quietest tenth "
-                        "of frames) off the speech before the log, on the box as in training (0: off)")
+                        "of frames) off the speech before the log, on the box as in training (0: off; 2 was "
+                        "measured and not kept, see the README)")
     p.add_argument("--room", choices=ROOMS, default="level",
                    help="listener: how an augmented copy's reference follows the room the augmentation made: "
                         "bands (its noise, colour and echo, as a box settled in that room hears), level "
