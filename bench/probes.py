@@ -578,7 +578,8 @@ def heads(validation: Path = VALIDATION, draws: int = 20) -> None:
         head.fit(z[~test], truth[~test])
         for who in np.unique(speaker[test]):
             rows = np.flatnonzero(speaker == who)
-            classes = [c for c in labels if c in set(truth[corpus == corpus[rows[0]]])]  # ties: the box's order
+            # the classes its corpus's held-out clips have, as the report scores them; ties: the box's order
+            classes = [c for c in labels if c in set(truth[test & (corpus == corpus[rows[0]])])]
             net, own = [labels.index(c) for c in classes], [list(head.classes_).index(c) for c in classes]
             key = f"{'left out' if name.startswith('loco-') else 'held-out'} {corpus[rows[0]]}"
             for at in [np.arange(len(rows))] + [household(truth[rows], classes, rng) for _ in range(draws)]:
