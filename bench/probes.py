@@ -63,7 +63,7 @@ fold models averaged (``--with`` another run's folder, repeated), and each run's
 the bias its other folds showed on their new corpora.
 
     .venv/bin/python bench/probes.py lengths      # about 1 minute
-    .venv/bin/python bench/probes.py heads        # 30 seconds; --validation DIR for another run's folds
+    .venv/bin/python bench/probes.py heads        # 2 minutes; --validation DIR for another run's folds
     .venv/bin/python bench/probes.py ensemble --with build/validation-card7
 
 ``features``, ``voices``, ``levels``, ``lengths``, ``heads`` and ``ensemble`` print only; ``balance``,
