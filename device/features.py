@@ -45,7 +45,8 @@ class FrontEnd:
     """With ``listener``: the mean training speaker's spectral shape (zero mean over the bands)."""
     denoise: float = 0.0
     """Spectral subtraction (:func:`denoised`): this many times each band's noise, as the whole
-    recording's quietest frames have it (:func:`noise_floor`), is taken off the speech; 0: off."""
+    recording's quietest frames have it (:func:`noise_floor`, at the end-pointer's floor
+    percentile), is taken off the speech; 0: off."""
     endpoint: EndpointParams = field(default_factory=EndpointParams)
 
     def __post_init__(self):
@@ -194,15 +195,14 @@ def speech_features(samples: np.ndarray, fe: FrontEnd) -> tuple[np.ndarray, Segm
     return (feats if fe.listener else normalise(feats)), segment
 
 
-NOISE_PERCENTILE = 10
-"""The share of a recording's frames, in percent, quieter than its noise (as the end-pointer's floor)."""
 DENOISE_FLOOR = 0.1
 """Spectral subtraction leaves at least this share of each band's energy (-10 dB): no holes."""
 
 
 def noise_floor(samples: np.ndarray, fe: FrontEnd) -> np.ndarray:
-    """Return each band's noise energy in ``samples``: its 10th percentile over all the frames (nfilt,)."""
-    return np.exp(np.percentile(log_mel(samples, fe), NOISE_PERCENTILE, axis=0))
+    """Return each band's noise energy in ``samples`` (nfilt,): its percentile over all the frames that
+    the end-pointer takes its floor at (``fe.endpoint.floor_percentile``, the 10th)."""
+    return np.exp(np.percentile(log_mel(samples, fe), fe.endpoint.floor_percentile, axis=0))
 
 
 def denoised(feats: np.ndarray, noise: np.ndarray, share: float) -> np.ndarray:
