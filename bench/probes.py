@@ -582,11 +582,12 @@ def heads(validation: Path = VALIDATION, draws: int = 20) -> None:
             classes = [c for c in labels if c in set(truth[test & (corpus == corpus[rows[0]])])]
             net, own = [labels.index(c) for c in classes], [list(head.classes_).index(c) for c in classes]
             key = f"{'left out' if name.startswith('loco-') else 'held-out'} {corpus[rows[0]]}"
-            for at in [np.arange(len(rows))] + [household(truth[rows], classes, rng) for _ in range(draws)]:
+            heard = [(key, np.arange(len(rows)))] + [("households", household(truth[rows], classes, rng))
+                                                    for _ in range(draws)]
+            for where, at in heard:
                 for m in methods:
                     log = answers(m, pooled[rows[at]], scores[rows[at]], head)[:, own if m == "z-scored head" else net]
-                    found[m][key if len(at) == len(rows) else "households"].append(
-                        (truth[rows[at]], np.array(classes)[log.argmax(axis=1)]))
+                    found[m][where].append((truth[rows[at]], np.array(classes)[log.argmax(axis=1)]))
     print(f"{validation.name}: UA left out ({' '.join(CORPORA)}), held-out speakers (mean, RAVDESS), households")
     for m in methods:
         per = {k: ua(*(np.concatenate(part) for part in zip(*v, strict=True))) for k, v in found[m].items()
@@ -605,7 +606,7 @@ def main() -> int:
                                      "heads", "ensemble", "lengths"))
     p.add_argument("--no-readme", action="store_true", help="print only; leave README.md alone")
     p.add_argument("--validation", type=Path, default=VALIDATION,
-                   help="balance, stretch, confidence, heads, ensemble: the folds of another validation run "
+                   help="balance, stretch, confidence, heads, ensemble, lengths: the folds of another validation run "
                         "(its --out folder; prints only)")
     p.add_argument("--with", dest="runs", type=Path, action="append", default=[],
                    help="ensemble: another validation run (its --out folder) whose fold models join; repeat")
