@@ -310,8 +310,10 @@ def own_class_accuracy(classes: int):
 def check(args) -> None:
     """Refuse, in one line and before any feature is computed, a recipe whose options cannot go together."""
     averaged_epochs(args.epochs, args.average)
-    if args.denoise < 0:
-        raise SystemExit(f"--denoise {args.denoise:g}: give a share of the noise floor, 0 (off) or more")
+    try:
+        frontend(args)  # the front-end's own checks (a negative --denoise), said as the option
+    except ValueError as exc:
+        raise SystemExit(f"--{exc}") from None
     if args.adversary > 0 and args.hint > 0:
         raise SystemExit("--adversary and --hint both want the pooled features' second head: give one of them")
 
