@@ -126,12 +126,25 @@ def test_batches_name_each_examples_corpus_for_the_adversary():
     groups = np.array([0, 1, 2] * 4, dtype=np.int32)
     data = examples(groups=groups)
     batches = Batches(data, FrontEnd(frames=40, nfilt=8), size=12, seed=1)
-    assert batches.corpora == 3
+    assert batches.hidden_classes == 3
     _, y, _, corpus = next(batches.epoch())
     assert corpus.shape == (12, 3) and np.all(corpus.sum(axis=1) == 1.0)
     # each row's corpus is the corpus of the example whose label it carries
     drawn = [int(np.flatnonzero((data.labels == a.argmax()) & (groups == b.argmax()))[0])
              for a, b in zip(y, corpus, strict=True)]
+    assert sorted(drawn) == list(range(12))
+
+
+def test_batches_can_name_each_examples_speaker_for_the_adversary_instead():
+    groups = np.zeros(12, dtype=np.int32)  # one corpus, four speakers
+    speakers = np.arange(12, dtype=np.int32) // 3
+    data = examples(groups=groups)
+    batches = Batches(data, FrontEnd(frames=40, nfilt=8), size=12, seed=1, hidden=speakers)
+    assert batches.hidden_classes == 4
+    _, y, _, who = next(batches.epoch())
+    assert who.shape == (12, 4)
+    drawn = [int(np.flatnonzero((data.labels == a.argmax()) & (speakers == b.argmax()))[0])
+             for a, b in zip(y, who, strict=True)]
     assert sorted(drawn) == list(range(12))
 
 
@@ -149,11 +162,11 @@ def test_gradient_reversal_passes_values_and_turns_gradients_back():
     assert np.allclose(tape.gradient(loss, x).numpy(), [[-0.3, -0.6, -0.9]])
 
 
-def test_the_adversarial_trainer_shares_the_shipped_network_and_adds_only_a_corpus_head():
+def test_the_adversarial_trainer_shares_the_shipped_network_and_adds_only_the_adversary():
     from training.network import adversarial, ds_cnn
 
     model = ds_cnn(40, 8, len(LABELS), width=0.1)
-    trainer = adversarial(model, corpora=4, scale=0.5)
+    trainer = adversarial(model, classes=4, scale=0.5)
     x = np.random.default_rng(0).standard_normal((3, 40, 8)).astype(np.float32)
     logits, corpus = trainer(x, training=False)
     assert np.allclose(logits.numpy(), model(x, training=False).numpy(), atol=1e-6)
@@ -161,7 +174,7 @@ def test_the_adversarial_trainer_shares_the_shipped_network_and_adds_only_a_corp
     shipped = {id(w) for w in model.weights}
     extra = [w for w in trainer.weights if id(w) not in shipped]
     assert shipped <= {id(w) for w in trainer.weights}
-    assert {w.path.split("/")[0] for w in extra} == {"corpus_hidden", "corpus"}
+    assert {w.path.split("/")[0] for w in extra} == {"adversary_hidden", "adversary"}
 
 
 def test_soft_labels_spread_a_share_of_each_label_over_its_neighbours_on_the_circumplex():

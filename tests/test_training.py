@@ -119,6 +119,19 @@ def test_an_interrupted_validation_resumes_where_it_stopped(ravdess48k, tmp_path
 
 
 @pytest.mark.slow
+def test_a_speaker_adversary_trains_and_the_report_records_what_it_hid(ravdess48k, tmp_path, caplog):
+    report = tmp_path / "validation" / "emotune-ser.validation.json"
+    caplog.set_level(logging.INFO)
+    assert main(["ser-validate", "--corpus", f"ravdess={ravdess48k}", "--holdout", "ravdess:03", "--members", "1",
+                 *TINY, "--cache", str(tmp_path / "cache"), "--out", str(report), "--folds", "speakers",
+                 "--adversary", "0.3", "--hide", "speaker"]) == 0
+    recipe = json.loads(report.read_text())["recipe"]
+    assert recipe["adversary"] == 0.3 and recipe["hide"] == "speaker"
+    assert "adversary_loss" in caplog.text  # the two training speakers, told apart behind the reversal
+    assert EmotionModel(load(report.with_name("speakers.json"))).quantized  # the adversary was left behind
+
+
+@pytest.mark.slow
 def test_a_teacher_taught_validation_runs_and_records_its_recipe(ravdess48k, tmp_path, caplog):
     pytest.importorskip("resemblyzer")
     report = tmp_path / "validation" / "emotune-ser.validation.json"

@@ -188,17 +188,18 @@ class GradientReversal(layers.Layer):
         return reverse(x)
 
 
-def adversarial(model: keras.Model, corpora: int, scale: float) -> keras.Model:
-    """Return a training model with ``model``'s logits and a corpus classifier behind a gradient reversal.
+def adversarial(model: keras.Model, classes: int, scale: float) -> keras.Model:
+    """Return a training model with ``model``'s logits and, behind a gradient reversal, an adversary
+    that tells ``classes`` apart from the same pooled features (which corpus spoke, or which speaker).
 
     The two share every layer up to the pooled features, so training this trains ``model``, which
-    is what ships (the corpus head is left behind).
+    is what ships (the adversary is left behind).
     """
     pooled = model.get_layer("pooled").output
     x = GradientReversal(scale, name="reverse")(pooled)
-    x = layers.Dense(64, activation="relu", name="corpus_hidden")(x)
-    corpus = layers.Dense(corpora, name="corpus")(x)
-    return keras.Model(model.inputs, [model.outputs[0], corpus], name=f"{model.name}_adversarial")
+    x = layers.Dense(64, activation="relu", name="adversary_hidden")(x)
+    told = layers.Dense(classes, name="adversary")(x)
+    return keras.Model(model.inputs, [model.outputs[0], told], name=f"{model.name}_adversarial")
 
 
 def hinted(model: keras.Model, dims: int) -> keras.Model:

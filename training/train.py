@@ -101,6 +101,9 @@ def add_recipe(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--adversary", type=float, default=0.0, metavar="SCALE",
                    help="train a corpus classifier on the pooled features through a gradient reversal of this "
                         "scale, so the features learn to hide which corpus spoke (0: off)")
+    p.add_argument("--hide", choices=("corpus", "speaker"), default="corpus",
+                   help="what the --adversary learns to tell apart, and so what the pooled features learn to "
+                        "hide: the corpus, or the speaker (who spoke, in any corpus)")
     p.add_argument("--soft-labels", type=float, default=0.0, metavar="SHARE",
                    help="share of each label spread over the other emotions by their nearness on the circumplex "
                         "(0: plain labels; measured and not kept, see the README)")
@@ -204,12 +207,15 @@ class Batches:
     def __init__(self, data: Examples, fe: FrontEnd, size: int, seed: int, mixup: float = 0.0,
                  balance: float = 1.0, references: References | None = None, soft_labels: float = 0.0,
                  own_classes: bool = False, units: np.ndarray | None = None, warp: float = 0.0,
-                 crop: float = 0.0, teacher: Lessons | None = None, distil: float = 0.0):
+                 crop: float = 0.0, teacher: Lessons | None = None, distil: float = 0.0,
+                 hidden: np.ndarray | None = None):
         self.data, self.fe, self.size, self.mixup, self.balance = data, fe, size, mixup, balance
         self.teacher = teacher or Lessons()
         self.distil = distil if self.teacher.opinions is not None else 0.0
         self.warp, self.crop = warp, crop
         self.references = references
+        self.hidden = data.groups if hidden is None else hidden
+        """Each example's class for the adversary (its corpus unless given: say, its speaker's index)."""
         self.targets = circumplex_targets(soft_labels)
         self.has = None
         if own_classes:  # (corpora, labels): 1 where the corpus has the emotion
@@ -225,9 +231,9 @@ class Batches:
                                  where=mass > 0).astype(np.float32)
 
     @property
-    def corpora(self) -> int:
-        """How many corpus indices the examples use (the width of the corpus labels)."""
-        return int(self.data.groups.max()) + 1
+    def hidden_classes(self) -> int:
+        """How many classes the adversary tells apart (the width of its labels)."""
+        return int(self.hidden.max()) + 1
 
     def __len__(self) -> int:
         return math.ceil(len(self.data) / self.size)
@@ -238,7 +244,7 @@ class Batches:
         return self.rng.permutation(n) if self.balance >= 1 else self.rng.choice(n, size=n, p=self.p)
 
     def epoch(self):
-        """Yield (windows, soft labels, weights, soft corpus labels or hint rows) batches over one epoch's draw."""
+        """Yield (windows, soft labels, weights, soft adversary labels or hint rows) batches over one epoch's draw."""
         order = self.order()
         for i in range(len(self)):
             idx = order[i * self.size : (i + 1) * self.size]
@@ -258,7 +264,7 @@ class Batches:
             if self.teacher.voices is not None:
                 side = self.teacher.voices[self.data.clips[idx]]
             else:
-                side = np.eye(self.corpora, dtype=np.float32)[self.data.groups[idx]]
+                side = np.eye(self.hidden_classes, dtype=np.float32)[self.hidden[idx]]
             yield self.mix(x, y, self.weights[self.data.labels[idx]], side)
 
     def warped(self, window: np.ndarray) -> np.ndarray:
@@ -333,7 +339,7 @@ def averaged_epochs(epochs: int, share: float) -> int:
 
 
 def fit_member(data: Examples, fe: FrontEnd, args, seed: int, name: str, references: References | None = None,
-               units: np.ndarray | None = None, teacher: Lessons | None = None):
+               units: np.ndarray | None = None, teacher: Lessons | None = None, hidden: np.ndarray | None = None):
     """Return one DS-CNN trained on ``data`` for ``args.epochs`` epochs (fixed schedule, no peeking).
 
     A plain loop over ``train_on_batch``: on a two-core desktop it is several times faster than
@@ -347,7 +353,7 @@ def fit_member(data: Examples, fe: FrontEnd, args, seed: int, name: str, referen
     model = ds_cnn(fe.frames, fe.nfilt, len(LABELS), width=args.width, band_norm=args.band_norm,
                    mix_style=args.mix_style, stem=args.stem, name=name)
     batches = Batches(data, fe, args.batch, seed, args.mixup, args.balance, references,
-                      args.soft_labels, args.own_classes, units, args.warp, args.crop, teacher, args.distil)
+                      args.soft_labels, args.own_classes, units, args.warp, args.crop, teacher, args.distil, hidden)
     steps = args.epochs * len(batches)
     first_averaged = args.epochs - averaged_epochs(args.epochs, args.average)  # epochs after this one are averaged
     average = WeightAverage(model) if first_averaged < args.epochs else None
@@ -355,11 +361,11 @@ def fit_member(data: Examples, fe: FrontEnd, args, seed: int, name: str, referen
     accuracy = "accuracy"
     if args.own_classes:
         emotion, accuracy = own_class_loss(len(LABELS)), own_class_accuracy(len(LABELS))
-    hide = args.adversary > 0 and len(np.unique(data.groups)) > 1  # one corpus has nothing to hide
+    hide = args.adversary > 0 and batches.hidden_classes > 1  # one corpus has nothing to hide
     hint = batches.teacher.voices is not None
     trainer, loss, weights = model, emotion, None
     if hide:
-        trainer, loss = adversarial(model, batches.corpora, args.adversary), [
+        trainer, loss = adversarial(model, batches.hidden_classes, args.adversary), [
             emotion, keras.losses.CategoricalCrossentropy(from_logits=True)]
     elif hint:
         trainer, loss, weights = hinted(model, batches.teacher.voices.shape[1]), [
@@ -373,7 +379,7 @@ def fit_member(data: Examples, fe: FrontEnd, args, seed: int, name: str, referen
     for epoch in range(1, args.epochs + 1):
         totals: dict[str, float] = {}  # train_on_batch reports one batch: the line shows the epoch's mean
         for step, (x, y, w, side) in enumerate(batches.epoch(), 1):
-            if hide or hint:  # the corpus (or hint) head learns from every example alike
+            if hide or hint:  # the adversary (or hint) head learns from every example alike
                 y, w = [y, side], [w, np.ones_like(w)]
             result = trainer.train_on_batch(x, y, sample_weight=w, return_dict=True)
             for k, v in result.items():
@@ -400,8 +406,10 @@ def fit_model(data: Examples, fe: FrontEnd, args, clips: list[Clip], references:
     """
     from .network import ensemble
 
-    units = np.array([clips[i].speaker for i in data.clips]) if args.balance_by == "speaker" else None
-    members = [fit_member(data, fe, args, args.seed + i, f"ds_cnn_{i + 1}", references, units, teacher)
+    speakers = np.array([clips[i].speaker for i in data.clips])
+    units = speakers if args.balance_by == "speaker" else None
+    hidden = np.unique(speakers, return_inverse=True)[1] if args.hide == "speaker" else None
+    members = [fit_member(data, fe, args, args.seed + i, f"ds_cnn_{i + 1}", references, units, teacher, hidden)
                for i in range(max(1, args.members))]
     return members[0] if len(members) == 1 else ensemble(members)
 
