@@ -62,11 +62,16 @@ in households where one emotion is 70 % of what is said. ``ensemble``: several v
 fold models averaged (``--with`` another run's folder, repeated), and each run's answers shifted by
 the bias its other folds showed on their new corpora.
 
+``shared``: what a box that two people share hears: each corpus left out, its fold's model heard as
+the box hears (stretched, balanced by a quarter), settled on each person alone, on two people at
+once, on those two told apart again by spectral shape, and on everyone as one listener.
+
     .venv/bin/python bench/probes.py lengths      # about 1 minute
+    .venv/bin/python bench/probes.py shared       # about 4 minutes
     .venv/bin/python bench/probes.py heads        # 2 minutes; --validation DIR for another run's folds
     .venv/bin/python bench/probes.py ensemble --with build/validation-card7
 
-``features``, ``voices``, ``levels``, ``lengths``, ``heads`` and ``ensemble`` print only; ``balance``,
+``features``, ``voices``, ``levels``, ``lengths``, ``heads``, ``ensemble`` and ``shared`` print only; ``balance``,
 ``stretch`` and ``confidence`` also write their rows into the README's results table
 (``--no-readme``: print only).
 """
@@ -256,6 +261,64 @@ def lengths(validation: Path = VALIDATION) -> None:
             said = answers[np.searchsorted(mine, part)]
             shares = ", ".join(f"{label} {share:.2f}" for label in LABELS if (share := np.mean(said == label)) >= 0.1)
             print(f"  {name:<10} quarter {quarter} ({seconds[part].min():.2f}-{seconds[part].max():.2f} s): {shares}")
+
+
+def voice_groups(speakers: np.ndarray, spectra: np.ndarray) -> dict[str, np.ndarray]:
+    """Return, for one corpus's clips, each way of grouping them into the listeners a box settles on
+    (a group name per clip): each person alone; two people sharing a box (the speakers in sorted
+    order, paired); each pair told apart again by their clips' spectral shape (Ward clustering of the
+    mean spectrum's cepstral coefficients 1 to 12 into two voices); and everyone as one listener."""
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.fft import dct
+
+    people = sorted(set(speakers))
+    pair = {who: f"pair {k // 2}" for k, who in enumerate(people)}
+    pairs = np.array([pair[who] for who in speakers])
+    shape = dct(spectra, type=2, norm="ortho", axis=1)[:, 1:13]
+    told = pairs.astype(object)  # longer names than the pairs'
+    for name in np.unique(pairs):
+        mine = np.flatnonzero(pairs == name)
+        if len(set(speakers[mine])) > 1:
+            x = (shape[mine] - shape[mine].mean(axis=0)) / shape[mine].std(axis=0)
+            told[mine] = [f"{name} voice {v}" for v in fcluster(linkage(x, "ward"), 2, "maxclust")]
+    return {"each person alone": speakers, "two people share a box": pairs,
+            "the two told apart by spectrum": told, "everyone as one listener": np.full(len(speakers), "all")}
+
+
+def shared(validation: Path = VALIDATION) -> None:
+    """Print each corpus left out's UA (its fold's int8 model, stretched and balanced by a quarter as
+    the box hears) when the box settles on each person alone, on two people at once, on those two told
+    apart by spectrum (:func:`voice_groups`), and on everyone: what a shared box costs."""
+    from training.dataset import device_windows
+
+    clips, samples = every_clip()
+    spectra, kept = [], []
+    for i, x in enumerate(samples):
+        try:
+            spectra.append(speech_features(x, FRONT_END)[0].mean(axis=0))
+            kept.append(i)
+        except EmotuneError:
+            pass  # no speech: not heard by a box either
+    spectra = np.array(spectra)
+    speaker, truth, corpus = (np.array([getattr(clips[i], key) for i in kept])
+                              for key in ("speaker", "label", "corpus"))
+    found: dict[str, list[float]] = defaultdict(list)
+    for name in CORPORA:
+        model = EmotionModel(cards.load(folds(validation)[f"loco-{name}"][0]))
+        fe, mine = model.card.frontend, np.flatnonzero(corpus == name)
+        classes = [c for c in model.card.labels if c in set(truth[mine])]
+        columns = [model.card.labels.index(c) for c in classes]
+        line = []
+        for way, groups in voice_groups(speaker[mine], spectra[mine]).items():
+            windows = device_windows([samples[kept[i]] for i in mine], fe, list(groups))
+            scores = np.stack([model.scores(stretched(w, STRETCH, fe)) for w in windows])
+            for group in np.unique(groups):
+                scores[groups == group] = balanced(scores[groups == group], BALANCE)
+            found[way].append(ua(list(truth[mine]), list(np.array(classes)[scores[:, columns].argmax(axis=1)])))
+            line.append(f"{way} {found[way][-1]:.3f}")
+        print(f"{name} left out: " + ", ".join(line), flush=True)
+    for way, per in found.items():
+        print(f"  {way:<32} mean {np.mean(per):.3f} ({' '.join(f'{u:.3f}' for u in per)})")
 
 
 def blend(weights: tuple[float, ...] = (0.0, 0.25, 0.5, 1.0)) -> None:
@@ -603,11 +666,11 @@ def heads(validation: Path = VALIDATION, draws: int = 20) -> None:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("probe", choices=("features", "voices", "levels", "blend", "balance", "stretch", "confidence",
-                                     "heads", "ensemble", "lengths"))
+                                     "heads", "ensemble", "lengths", "shared"))
     p.add_argument("--no-readme", action="store_true", help="print only; leave README.md alone")
     p.add_argument("--validation", type=Path, default=VALIDATION,
-                   help="balance, stretch, confidence, heads, ensemble, lengths: the folds of another validation run "
-                        "(its --out folder; prints only)")
+                   help="balance, stretch, confidence, heads, ensemble, lengths, shared: the folds of another "
+                        "validation run (its --out folder; prints only)")
     p.add_argument("--with", dest="runs", type=Path, action="append", default=[],
                    help="ensemble: another validation run (its --out folder) whose fold models join; repeat")
     args = p.parse_args()
@@ -625,6 +688,8 @@ def main() -> int:
         heads(args.validation.resolve())
     elif args.probe == "lengths":
         lengths(args.validation.resolve())
+    elif args.probe == "shared":
+        shared(args.validation.resolve())
     elif args.probe == "ensemble":
         ensemble([args.validation.resolve()] + [run.resolve() for run in args.runs])
     elif args.probe in ("stretch", "confidence"):
