@@ -103,7 +103,8 @@ def add_recipe(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
                         "scale, so the features learn to hide which corpus spoke (0: off)")
     p.add_argument("--hide", choices=("corpus", "speaker"), default="corpus",
                    help="what the --adversary learns to tell apart, and so what the pooled features learn to "
-                        "hide: the corpus, or the speaker (who spoke, in any corpus)")
+                        "hide: the corpus, or the speaker (who spoke, in any corpus; speaker at 0.3 was measured "
+                        "and not kept, see the README)")
     p.add_argument("--soft-labels", type=float, default=0.0, metavar="SHARE",
                    help="share of each label spread over the other emotions by their nearness on the circumplex "
                         "(0: plain labels; measured and not kept, see the README)")
