@@ -106,6 +106,27 @@ def test_batches_crop_only_when_asked():
     assert empty_frames(cropped) > empty_frames(plain) + 20
 
 
+def test_retimed_speech_is_longer_or_shorter_with_the_same_spectrum():
+    from training.dataset import retimed
+
+    feats = np.stack([np.linspace(0.0, 1.0, 100), np.full(100, -3.0)], axis=1).astype(np.float32)
+    slow, fast = retimed(feats, 0.8), retimed(feats, 1.25)
+    assert (len(slow), len(fast)) == (125, 80)
+    for heard in (slow, fast):  # the same path from start to end, at another pace; a steady band stays
+        assert heard[0, 0] == 0.0 and heard[-1, 0] == pytest.approx(1.0) and np.all(np.diff(heard[:, 0]) > 0)
+        assert np.all(heard[:, 1] == -3.0)
+    assert len(retimed(feats[:1], 1.2)) == 1
+
+
+def test_batches_retime_only_when_asked():
+    data = examples(n=8, frames=120)
+    fe = FrontEnd(frames=120, nfilt=8)
+    plain, _, _, _ = next(Batches(data, fe, size=8, seed=2).epoch())
+    again, _, _, _ = next(Batches(data, fe, size=8, seed=2, tempo=0.0).epoch())
+    quicker, _, _, _ = next(Batches(data, fe, size=8, seed=2, tempo=0.3).epoch())
+    assert np.array_equal(plain, again) and not np.array_equal(plain, quicker)
+
+
 def empty_frames(windows: np.ndarray) -> float:
     """Return the mean count of all-zero frames in a batch of windows (padding or masks)."""
     return float(np.mean([np.count_nonzero(np.all(w == 0.0, axis=1)) for w in windows]))

@@ -111,7 +111,7 @@ def main(args) -> int:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     recipe = {k: getattr(args, k) for k in ("epochs", "copies", "width", "batch", "members", "mixup", "balance",
-                                            "balance_by", "warp", "crop", "average", "mix_style", "stem",
+                                            "balance_by", "warp", "crop", "tempo", "average", "mix_style", "stem",
                                             "band_norm", "speed", "adversary", "hide", "soft_labels", "own_classes",
                                             "normalisation", "denoise", "room", "level_jitter", "distil", "hint",
                                             "seed")}

@@ -191,6 +191,21 @@ def random_crop(feats: np.ndarray, rng: np.random.Generator, shortest: int = CRO
     return feats[start : start + length]
 
 
+def retimed(feats: np.ndarray, rate: float) -> np.ndarray:
+    """Return ``feats`` as if said ``rate`` times as fast, the spectrum of every moment unchanged:
+    ``len(feats) / rate`` frames (at least one), each band linearly interpolated along time.
+
+    >>> retimed(np.array([[0.0], [2.0], [4.0]]), 0.6)[:, 0].tolist()   # three frames said slower: five
+    [0.0, 1.0, 2.0, 3.0, 4.0]
+    """
+    frames = max(1, round(len(feats) / rate))
+    at = np.linspace(0.0, len(feats) - 1.0, frames)
+    below = np.floor(at).astype(int)
+    above = np.minimum(below + 1, len(feats) - 1)
+    share = (at - below)[:, None]
+    return ((1.0 - share) * feats[below] + share * feats[above]).astype(np.float32)
+
+
 def spec_augment(window: np.ndarray, rng: np.random.Generator, masks: int = 2) -> np.ndarray:
     """Return ``window`` with ``masks`` random time bands and frequency bands set to zero."""
     w = window.copy()

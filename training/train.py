@@ -28,6 +28,7 @@ from .dataset import (
     random_crop,
     random_window,
     read_all,
+    retimed,
     spec_augment,
 )
 from .teacher import Lessons
@@ -84,6 +85,9 @@ def add_recipe(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
                    help="cut this share of the training examples, fresh every epoch, to a random stretch of their "
                         "speech between half a second and all of it, as a short press or a single word gives "
                         "(0: off; 0.5 was measured and not kept, see the README)")
+    p.add_argument("--tempo", type=float, default=0.0, metavar="SHARE",
+                   help="say each training example, fresh every epoch, faster or slower by a random factor within "
+                        "1 +- SHARE, its spectrum unchanged (the frames resampled along time; 0: off)")
     p.add_argument("--average", type=float, default=0.0, metavar="SHARE",
                    help="hold the learning rate where the last SHARE of the epochs begins and average the "
                         "weights over them (stochastic weight averaging; 0: off; 0.3 was measured and not kept, "
@@ -201,7 +205,9 @@ class Batches:
     ``references`` every example is taken relative to a reference spectrum drawn for it. With
     ``warp`` each window's spectrum is stretched by a factor drawn within ``1 ± warp``
     (:func:`~device.features.warp_bands`). With ``crop`` that share of the examples is first cut to
-    a random stretch of its frames (:func:`~training.dataset.random_crop`). With ``own_classes``
+    a random stretch of its frames (:func:`~training.dataset.random_crop`). With ``tempo`` every
+    example is said faster or slower by a factor within ``1 ± tempo`` (:func:`~training.dataset.retimed`).
+    With ``own_classes``
     each label row is followed by the mask of the emotions its corpus has (see :func:`own_class_loss`).
     """
 
@@ -209,11 +215,11 @@ class Batches:
                  balance: float = 1.0, references: References | None = None, soft_labels: float = 0.0,
                  own_classes: bool = False, units: np.ndarray | None = None, warp: float = 0.0,
                  crop: float = 0.0, teacher: Lessons | None = None, distil: float = 0.0,
-                 hidden: np.ndarray | None = None):
+                 hidden: np.ndarray | None = None, tempo: float = 0.0):
         self.data, self.fe, self.size, self.mixup, self.balance = data, fe, size, mixup, balance
         self.teacher = teacher or Lessons()
         self.distil = distil if self.teacher.opinions is not None else 0.0
-        self.warp, self.crop = warp, crop
+        self.warp, self.crop, self.tempo = warp, crop, tempo
         self.references = references
         self.hidden = data.groups if hidden is None else hidden
         """Each example's class for the adversary (its corpus unless given: say, its speaker's index)."""
@@ -254,6 +260,8 @@ class Batches:
                 feats = [f - r for f, r in zip(feats, self.references.draw(idx, self.rng), strict=True)]
             if self.crop > 0:
                 feats = [random_crop(f, self.rng) if self.rng.random() < self.crop else f for f in feats]
+            if self.tempo > 0:
+                feats = [retimed(f, self.rng.uniform(1 - self.tempo, 1 + self.tempo)) for f in feats]
             x = np.stack([spec_augment(self.warped(random_window(f, self.fe.frames, self.rng)), self.rng)
                           for f in feats])
             y = self.targets[self.data.labels[idx]]
@@ -354,7 +362,8 @@ def fit_member(data: Examples, fe: FrontEnd, args, seed: int, name: str, referen
     model = ds_cnn(fe.frames, fe.nfilt, len(LABELS), width=args.width, band_norm=args.band_norm,
                    mix_style=args.mix_style, stem=args.stem, name=name)
     batches = Batches(data, fe, args.batch, seed, args.mixup, args.balance, references,
-                      args.soft_labels, args.own_classes, units, args.warp, args.crop, teacher, args.distil, hidden)
+                      args.soft_labels, args.own_classes, units, args.warp, args.crop, teacher, args.distil, hidden,
+                      args.tempo)
     steps = args.epochs * len(batches)
     first_averaged = args.epochs - averaged_epochs(args.epochs, args.average)  # epochs after this one are averaged
     average = WeightAverage(model) if first_averaged < args.epochs else None
