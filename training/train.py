@@ -103,8 +103,8 @@ def add_recipe(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--band-norm", action=argparse.BooleanOptionalAction, default=False,
                    help="subtract each mel band's mean over the window inside the model (channel invariance)")
     p.add_argument("--adversary", type=float, default=0.0, metavar="SCALE",
-                   help="train a corpus classifier on the pooled features through a gradient reversal of this "
-                        "scale, so the features learn to hide which corpus spoke (0: off)")
+                   help="train an adversary on the pooled features through a gradient reversal of this scale, so "
+                        "the features learn to hide what it tells apart (--hide: which corpus spoke; 0: off)")
     p.add_argument("--hide", choices=("corpus", "speaker"), default="corpus",
                    help="what the --adversary learns to tell apart, and so what the pooled features learn to "
                         "hide: the corpus, or the speaker (who spoke, in any corpus; speaker at 0.3 was measured "
@@ -207,8 +207,8 @@ class Batches:
     (:func:`~device.features.warp_bands`). With ``crop`` that share of the examples is first cut to
     a random stretch of its frames (:func:`~training.dataset.random_crop`). With ``tempo`` every
     example is said faster or slower by a factor within ``1 ± tempo`` (:func:`~training.dataset.retimed`).
-    With ``own_classes``
-    each label row is followed by the mask of the emotions its corpus has (see :func:`own_class_loss`).
+    With ``own_classes`` each label row is followed by the mask of the emotions its corpus has (see
+    :func:`own_class_loss`). ``hidden`` is each example's class for an adversary (its corpus unless given).
     """
 
     def __init__(self, data: Examples, fe: FrontEnd, size: int, seed: int, mixup: float = 0.0,
@@ -371,7 +371,7 @@ def fit_member(data: Examples, fe: FrontEnd, args, seed: int, name: str, referen
     accuracy = "accuracy"
     if args.own_classes:
         emotion, accuracy = own_class_loss(len(LABELS)), own_class_accuracy(len(LABELS))
-    hide = args.adversary > 0 and batches.hidden_classes > 1  # one corpus has nothing to hide
+    hide = args.adversary > 0 and batches.hidden_classes > 1  # one corpus (or speaker) has nothing to hide
     hint = batches.teacher.voices is not None
     trainer, loss, weights = model, emotion, None
     if hide:
