@@ -87,7 +87,8 @@ def add_recipe(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
                         "(0: off; 0.5 was measured and not kept, see the README)")
     p.add_argument("--tempo", type=float, default=0.0, metavar="SHARE",
                    help="say each training example, fresh every epoch, faster or slower by a random factor within "
-                        "1 +- SHARE, its spectrum unchanged (the frames resampled along time; 0: off)")
+                        "1 +- SHARE, its spectrum unchanged (the frames resampled along time; 0: off; 0.2 was "
+                        "measured and not kept, see the README)")
     p.add_argument("--average", type=float, default=0.0, metavar="SHARE",
                    help="hold the learning rate where the last SHARE of the epochs begins and average the "
                         "weights over them (stochastic weight averaging; 0: off; 0.3 was measured and not kept, "
