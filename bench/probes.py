@@ -98,7 +98,7 @@ from device import audio  # noqa: E402
 from device import card as cards  # noqa: E402
 from device.config import ModelSettings  # noqa: E402
 from device.errors import EmotuneError  # noqa: E402
-from device.features import STRETCH, FrontEnd, speech_features, stretched  # noqa: E402
+from device.features import STRETCH, FrontEnd, spectrum, speech_features, stretched  # noqa: E402
 from device.model import EmotionModel, softmax  # noqa: E402
 from device.voice import BALANCE  # noqa: E402
 
@@ -295,7 +295,7 @@ def shared(validation: Path = VALIDATION) -> None:
     spectra, kept = [], []
     for i, x in enumerate(samples):
         try:
-            spectra.append(speech_features(x, FRONT_END)[0].mean(axis=0))
+            spectra.append(spectrum(speech_features(x, FRONT_END)[0]))
             kept.append(i)
         except EmotuneError:
             pass  # no speech: not heard by a box either
