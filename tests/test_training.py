@@ -148,6 +148,13 @@ def test_a_teacher_taught_validation_runs_and_records_its_recipe(ravdess48k, tmp
               "--members", "1", *TINY, "--cache", str(tmp_path / "cache"), "--hint", "1", "--adversary", "0.3"])
 
 
+@pytest.mark.parametrize("option", ["--warp", "--tempo"])
+@pytest.mark.parametrize("share", ["1", "-0.1"])
+def test_a_stretch_or_pace_share_outside_0_to_1_is_refused_in_one_line(option, share, tmp_path):
+    with pytest.raises(SystemExit, match=f"^{option} {share}: a factor within 1 [+]- SHARE"):
+        main(["ser", "--corpus", f"ravdess={tmp_path / 'none'}", "--out", str(tmp_path / "m.json"), option, share])
+
+
 @pytest.mark.slow
 def test_a_denoised_front_end_goes_into_the_card_and_the_box_uses_it(ravdess48k, tmp_path):
     with pytest.raises(SystemExit, match="--denoise -1"):

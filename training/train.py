@@ -332,6 +332,10 @@ def check(args) -> None:
         raise SystemExit(f"--{exc}") from None
     if args.adversary > 0 and args.hint > 0:
         raise SystemExit("--adversary and --hint both want the pooled features' second head: give one of them")
+    for option, share in (("--warp", args.warp), ("--tempo", args.tempo)):
+        if not 0 <= share < 1:
+            raise SystemExit(f"{option} {share:g}: a factor within 1 +- SHARE needs a share from 0 to below 1 "
+                             f"(e.g. 0.1)")
 
 
 def averaged_epochs(epochs: int, share: float) -> int:
