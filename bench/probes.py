@@ -238,13 +238,7 @@ def lengths(validation: Path = VALIDATION) -> None:
     its fold's network answers in each quarter of its clips by length (settled, not stretched)."""
     from training.corpora import LABELS
 
-    frames = []
-    for x in every_clip()[1]:
-        try:
-            frames.append(len(speech_features(x, FRONT_END)[0]))
-        except EmotuneError:
-            pass  # no speech: settled() leaves it out too
-    seconds = np.array(frames) * FRONT_END.winstep
+    seconds = speech_summaries()[1] * FRONT_END.winstep  # the clips settled() keeps, in its order
     _, _, truth, corpus = settled()
     print(f"{'median seconds of speech':<24}" + "".join(f"{label:>10}" for label in LABELS))
     for name in CORPORA:
@@ -292,14 +286,7 @@ def shared(validation: Path = VALIDATION) -> None:
     from training.dataset import device_windows
 
     clips, samples = every_clip()
-    spectra, kept = [], []
-    for i, x in enumerate(samples):
-        try:
-            spectra.append(spectrum(speech_features(x, FRONT_END)[0]))
-            kept.append(i)
-        except EmotuneError:
-            pass  # no speech: not heard by a box either
-    spectra = np.array(spectra)
+    kept, _, spectra = speech_summaries()
     speaker, truth, corpus = (np.array([getattr(clips[i], key) for i in kept])
                               for key in ("speaker", "label", "corpus"))
     found: dict[str, list[float]] = defaultdict(list)
@@ -559,6 +546,23 @@ def every_clip() -> tuple[list, list[np.ndarray]]:
     from training.dataset import read_all
 
     return read_all([c for name in CORPORA for c in corpora.load(name, DATA / name)], 16000)
+
+
+@functools.cache
+def speech_summaries() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return (indices into :func:`every_clip` of the clips with speech, each one's speech frames,
+    each one's mean spectrum), heard through :data:`FRONT_END`; a clip without speech is left out,
+    as a box and :func:`settled` leave it out."""
+    kept, frames, spectra = [], [], []
+    for i, x in enumerate(every_clip()[1]):
+        try:
+            feats = speech_features(x, FRONT_END)[0]
+        except EmotuneError:
+            continue
+        kept.append(i)
+        frames.append(len(feats))
+        spectra.append(spectrum(feats))
+    return np.array(kept), np.array(frames), np.array(spectra)
 
 
 def settled(fe: FrontEnd = FRONT_END) -> tuple[list[np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
