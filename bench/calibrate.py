@@ -19,6 +19,7 @@ The scores are computed once per validation model (cached in ``bench/out/``).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 import zlib
@@ -66,7 +67,7 @@ def fold_scores(name: str, card_path: Path, speakers: set[str]) -> dict:
     model = cards.load(card_path)
     folder = OUT if card_path.parent == VALIDATION else OUT / card_path.parent.name  # another run: its own cache
     cache = folder / f"calibrate-{name}.npz"
-    key = f"{model.fingerprint} stretch {STRETCH}"
+    key = f"{model.fingerprint} {answers(model)} stretch {STRETCH}"
     if cache.exists():
         with np.load(cache) as z:
             if str(z["fingerprint"]) == key and "path" in z.files:
@@ -85,6 +86,14 @@ def fold_scores(name: str, card_path: Path, speakers: set[str]) -> dict:
     folder.mkdir(parents=True, exist_ok=True)
     np.savez(cache, fingerprint=key, **data)
     return data
+
+
+def answers(card) -> str:
+    """Return what, beside the model file, makes a card's answers: a digest of its front-end and its
+    statistics head (the same network with another head answers otherwise)."""
+    head = card.statistics.to_dict() if card.statistics else None
+    made = json.dumps([card.frontend.to_dict(), head], sort_keys=True)
+    return hashlib.sha256(made.encode()).hexdigest()[:16]
 
 
 def balanced(scores: np.ndarray, share: float) -> np.ndarray:

@@ -6,8 +6,11 @@ speaker's mean, as a settled box hears them), with and without pitch (a plain au
 tracker: median, 10-90 % range and jitter of log-f0, its slope, the voiced share, the energy's
 spread), and with each speaker's z-scores instead of differences from the mean.
 
-``blend``: would that logistic regression add to the network? The validation folds' settled scores
-with ``w`` times its log-probabilities added, on each fold's held-out people.
+``statistics``: the card's statistics head (:mod:`training.statistics_head`) of each pool of
+bands, strength and weight, fitted on each fold's training speakers and blended into the fold's
+own network (its card's head left out), settled and stretched: each corpus left out and the
+held-out speakers; then, for the shipped pool and strength, as the box decides (balanced by a
+quarter), also in households where one emotion is 70 % of what is said.
 
 ``balance``: on the validation folds' own settled scores (cached by ``bench/calibrate.py``), what
 a share ``a`` of *answer balancing* would do (each answer divided by the box's usual answer for
@@ -24,7 +27,7 @@ first press, and the held-out speakers of the ``speakers`` fold, clean, in white
 SNR (the validation's seeds) and at the first press.
 
     .venv/bin/python bench/probes.py features     # about 1 minute on two cores
-    .venv/bin/python bench/probes.py blend        # and the folds' scores, cached by bench/calibrate.py
+    .venv/bin/python bench/probes.py statistics   # 2 minutes; --validation DIR for another run's folds
     .venv/bin/python bench/probes.py balance
     .venv/bin/python bench/probes.py balance --validation build/validation-adv   # another run's folds
     .venv/bin/python bench/probes.py stretch      # about 6 minutes on two cores
@@ -71,9 +74,9 @@ once, on those two told apart again by spectral shape, and on everyone as one li
     .venv/bin/python bench/probes.py heads        # 2 minutes; --validation DIR for another run's folds
     .venv/bin/python bench/probes.py ensemble --with build/validation-card7
 
-``features``, ``voices``, ``levels``, ``lengths``, ``heads``, ``ensemble`` and ``shared`` print only; ``balance``,
-``stretch`` and ``confidence`` also write their rows into the README's results table
-(``--no-readme``: print only).
+``features``, ``voices``, ``levels``, ``statistics``, ``lengths``, ``heads``, ``ensemble`` and
+``shared`` print only; ``balance``, ``stretch`` and ``confidence`` also write their rows into the
+README's results table (``--no-readme``: print only).
 """
 
 from __future__ import annotations
@@ -93,7 +96,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import results  # noqa: E402
-from bench.calibrate import DATA, VALIDATION, balanced, fold_scores, folds, ua  # noqa: E402
+from bench.calibrate import DATA, OUT, VALIDATION, balanced, fold_scores, folds, ua  # noqa: E402
 from device import audio  # noqa: E402
 from device import card as cards  # noqa: E402
 from device.config import ModelSettings  # noqa: E402
@@ -108,6 +111,7 @@ SHARES = (0.0, 0.25, 0.5, 1.0)
 STRETCHES = (0.0, 0.05, STRETCH)
 UNSURE = ModelSettings().min_confidence
 THRESHOLDS = (0.0, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6)
+WEIGHTS = (0.0, 0.25, 0.5, 1.0)
 
 
 def pitch(x: np.ndarray, rate: int = 16000, frame: int = 640, hop: int = 160,
@@ -308,41 +312,103 @@ def shared(validation: Path = VALIDATION) -> None:
         print(f"  {way:<32} mean {np.mean(per):.3f} ({' '.join(f'{u:.3f}' for u in per)})")
 
 
-def blend(weights: tuple[float, ...] = (0.0, 0.25, 0.5, 1.0)) -> None:
-    """Print what adding ``w`` times the log-probabilities of the ``features`` logistic regression
-    (trained on the clips the fold's network trained on) to the network's would score: the
-    leave-one-corpus-out folds and the held-out speakers, each over its corpus's classes."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.preprocessing import StandardScaler
+def network_only(card_path: Path) -> Path:
+    """Return a copy of a fold's card without its statistics head (beside a copy of its model, under
+    ``bench/out``): the network's own answers, to blend heads of other settings into."""
+    import shutil
+    from dataclasses import replace
 
-    t = table()
-    x = per_speaker(t["mel"], t["speaker"])
-    labels = cards.load().labels
-    row = {path: i for i, path in enumerate(t["path"])}
-    found: dict[float, dict[str, float]] = {w: {} for w in weights}
-    for name, (card_path, speakers) in folds().items():
-        net = fold_scores(name, card_path, speakers)
-        train = ~np.isin(t["speaker"], sorted(speakers))
-        scaler = StandardScaler().fit(x[train])
-        clf = LogisticRegression(C=0.05, max_iter=2000, class_weight="balanced").fit(scaler.transform(x[train]),
-                                                                                        t["label"][train])
-        both = np.array([p in row for p in net["path"]])
-        linear = clf.predict_proba(scaler.transform(x[[row[p] for p in net["path"][both]]]))
-        corpus_of = np.array([s.partition(":")[0] for s in net["speaker"][both].astype(str)])
-        for corpus in np.unique(corpus_of):
-            mine = corpus_of == corpus
-            truth = net["label"][both][mine]
-            classes = [c for c in labels if c in set(truth)]
-            a = np.log(net["scores"][both][mine][:, [labels.index(c) for c in classes]] + 1e-6)
-            b = np.log(linear[mine][:, [list(clf.classes_).index(c) for c in classes]] + 1e-6)
-            key = f"left out {corpus}" if name.startswith("loco-") else f"held-out {corpus}"
+    card = cards.load(card_path)
+    folder = OUT / f"network-{card_path.parent.name}"
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(card.model_path, folder / card.model_file)
+    return replace(card, statistics=None, path=None).save(folder / card_path.name)
+
+
+def second_opinion(validation: Path = VALIDATION, pools: tuple[int, ...] = (1, 2, 4, 8),
+               strengths: tuple[float, ...] = (0.01, 0.05), weights: tuple[float, ...] = WEIGHTS,
+               draws: int = 20) -> None:
+    """Print what a statistics head (:mod:`training.statistics_head`) of each pool and strength,
+    blended at each weight into the folds' own networks' settled, stretched scores, would score:
+    each corpus left out and the held-out speakers' mean; then, for the shipped pool and strength,
+    as the box decides (balanced by a quarter), also in households where one emotion is 70 % of
+    what is said (the head then reads each clip against the 40 clips' own mean)."""
+    from dataclasses import replace
+
+    from training import statistics_head as sh
+    from training.corpora import LABELS
+
+    clips, samples = every_clip()
+    measured = sh.measure(samples, FRONT_END)
+    speakers = np.array([c.speaker for c in clips])
+    row = {str(c.path): i for i, c in enumerate(clips)}
+    plan = {name: (fold_scores(name, network_only(card), held), held)
+            for name, (card, held) in folds(validation).items()}
+
+    def heads(pool: int, strength: float) -> dict:
+        return {name: sh.fit(measured, clips, np.flatnonzero(~np.isin(speakers, sorted(held))), FRONT_END, 1.0,
+                             pool=pool, strength=strength)[1] for name, (_, held) in plan.items()}
+
+    def relative(at: np.ndarray) -> np.ndarray:
+        return sh.settled(measured.spectra[at], measured.dynamics[at])
+
+    def answers(head, net, rows, at, w, share=0.0) -> np.ndarray:
+        scores = [replace(head, weight=w).blend(s, r) for s, r in zip(net["scores"][rows], relative(at), strict=True)]
+        return balanced(np.array(scores), share)
+
+    print(f"network x statistics head ** w, settled, stretched: LOCO UA {' '.join(CORPORA)}, mean; held-out mean")
+    for pool in pools:
+        for strength in strengths:
+            fitted = heads(pool, strength)
             for w in weights:
-                found[w][key] = ua(truth, np.array(classes)[(a + w * b).argmax(axis=1)])
-    keys = list(found[weights[0]])
-    print("network + w x logistic regression, int8 settled UA: " + ", ".join(keys))
+                loco_ua, held_ua = {}, []
+                for name, (net, _) in plan.items():
+                    for who_corpus in sorted({s.partition(":")[0] for s in net["speaker"].astype(str)}):
+                        truth_all, answer_all = [], []
+                        for who in np.unique(net["speaker"]):
+                            if not str(who).startswith(who_corpus + ":"):
+                                continue
+                            rows = np.flatnonzero(net["speaker"] == who)
+                            at = np.array([row[p] for p in net["path"][rows]])
+                            truth_all.append(net["label"][rows])
+                            answer_all.append(answers(fitted[name], net, rows, at, w))
+                        truth = np.concatenate(truth_all)
+                        classes = [c for c in LABELS if c in set(truth)]
+                        cols = [LABELS.index(c) for c in classes]
+                        found = ua(truth, np.array(classes)[np.concatenate(answer_all)[:, cols].argmax(axis=1)])
+                        if name.startswith("loco-"):
+                            loco_ua[who_corpus] = found
+                        else:
+                            held_ua.append(found)
+                per = [loco_ua[c] for c in CORPORA]
+                print(f"  pool {pool} C {strength:<5g} w {w:<4g} {' '.join(f'{u:.3f}' for u in per)}  "
+                      f"mean {np.mean(per):.3f}  held-out {np.mean(held_ua):.3f}", flush=True)
+    fitted = heads(sh.POOL, sh.STRENGTH)
+    print(f"as the box decides (balanced by {BALANCE:g}), pool {sh.POOL}, C {sh.STRENGTH:g}: LOCO mean; households "
+          f"UA and accuracy")
     for w in weights:
-        loco_mean = np.mean([v for k, v in found[w].items() if k.startswith("left out")])
-        print(f"  w = {w:<4} {' '.join(f'{found[w][k]:.3f}' for k in keys)}  LOCO mean {loco_mean:.3f}")
+        recorded, homes, rng = {}, ([], []), np.random.default_rng(0)  # the same households for every weight
+        for name, (net, _) in plan.items():
+            for who in np.unique(net["speaker"]):
+                rows = np.flatnonzero(net["speaker"] == who)
+                at = np.array([row[p] for p in net["path"][rows]])
+                truth = net["label"][rows]
+                corpus = str(who).partition(":")[0]
+                classes = [c for c in LABELS if c in set(net["label"][np.char.startswith(
+                    net["speaker"].astype(str), corpus + ":")])]
+                cols = [LABELS.index(c) for c in classes]
+                if name.startswith("loco-"):
+                    got = answers(fitted[name], net, rows, at, w, BALANCE)
+                    recorded.setdefault(corpus, []).append((truth, np.array(classes)[got[:, cols].argmax(axis=1)]))
+                for _ in range(draws):
+                    pick = household(truth, classes, rng)
+                    got = answers(fitted[name], net, rows[pick], at[pick], w, BALANCE)
+                    said = np.array(classes)[got[:, cols].argmax(axis=1)]
+                    homes[0].append(ua(truth[pick], said))
+                    homes[1].append(float((truth[pick] == said).mean()))
+        per = [ua(*(np.concatenate(part) for part in zip(*recorded[c], strict=True))) for c in CORPORA]
+        print(f"  w {w:<4g} {' '.join(f'{u:.3f}' for u in per)}  mean {np.mean(per):.3f}  | households UA "
+              f"{np.mean(homes[0]):.3f} accuracy {np.mean(homes[1]):.3f}", flush=True)
 
 
 def held_out_audio(validation: Path, held: set[str], rate: int) -> tuple[list, list[np.ndarray]]:
@@ -359,9 +425,9 @@ def held_out_audio(validation: Path, held: set[str], rate: int) -> tuple[list, l
 
 def held_out_in_noise(corpus: str = "ravdess", snr_db: float = 10.0) -> None:
     """Print the ``speakers`` fold's UA on the held-out speakers of ``corpus``, clean and with white
-    noise at ``snr_db`` as the validation adds it (the same seeds), settled per speaker and heard
-    stretched as the box hears (:data:`~device.features.STRETCH`), per share."""
-    from training.dataset import device_windows, noisy
+    noise at ``snr_db`` as the validation adds it (the same seeds), settled per speaker and heard as
+    the box hears (stretched, :data:`~device.features.STRETCH`, with the card's statistics head), per share."""
+    from training.dataset import device_utterances, noisy
 
     card_path, held = folds()["speakers"]
     card = cards.load(card_path)
@@ -373,11 +439,11 @@ def held_out_in_noise(corpus: str = "ravdess", snr_db: float = 10.0) -> None:
     columns = [card.labels.index(c) for c in card.labels if c in set(truth)]
     for condition, heard in (("clean", audio), (f"white noise {snr_db:g} dB",
                                                 [noisy(x, snr_db, i) for i, x in enumerate(audio)])):
-        windows = [w for w, m in zip(device_windows(heard, card.frontend, [c.speaker for c in clips]), mine,
-                                     strict=True) if m]
-        if any(w is None for w in windows):
+        utterances = [u for u, m in zip(device_utterances(heard, card.frontend, [c.speaker for c in clips]), mine,
+                                        strict=True) if m]
+        if any(u is None for u in utterances):
             raise SystemExit(f"bench: a held-out {corpus} clip holds no speech in {condition}")
-        scores = np.stack([model.scores(stretched(w, STRETCH, card.frontend)) for w in windows])
+        scores = np.stack([model.answer(u, STRETCH) for u in utterances])
         figures = []
         for share in (0.0, BALANCE):
             answers = scores.copy()
@@ -669,12 +735,12 @@ def heads(validation: Path = VALIDATION, draws: int = 20) -> None:
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("probe", choices=("features", "voices", "levels", "blend", "balance", "stretch", "confidence",
+    p.add_argument("probe", choices=("features", "voices", "levels", "statistics", "balance", "stretch", "confidence",
                                      "heads", "ensemble", "lengths", "shared"))
     p.add_argument("--no-readme", action="store_true", help="print only; leave README.md alone")
     p.add_argument("--validation", type=Path, default=VALIDATION,
-                   help="balance, stretch, confidence, heads, ensemble, lengths, shared: the folds of another "
-                        "validation run (its --out folder; prints only)")
+                   help="balance, stretch, confidence, statistics, heads, ensemble, lengths, shared: the folds "
+                        "of another validation run (its --out folder; prints only)")
     p.add_argument("--with", dest="runs", type=Path, action="append", default=[],
                    help="ensemble: another validation run (its --out folder) whose fold models join; repeat")
     args = p.parse_args()
@@ -686,8 +752,8 @@ def main() -> int:
         voices()
     elif args.probe == "levels":
         levels()
-    elif args.probe == "blend":
-        blend()
+    elif args.probe == "statistics":
+        second_opinion(args.validation.resolve())
     elif args.probe == "heads":
         heads(args.validation.resolve())
     elif args.probe == "lengths":

@@ -19,6 +19,7 @@ from pathlib import Path
 from .endpoint import EndpointParams
 from .errors import ModelError
 from .features import FrontEnd
+from .statistics import STATISTICS, StatisticsHead
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,8 @@ class ModelCard:
     metrics: dict = field(default_factory=dict)
     fingerprint: str | None = None
     """``sha256:<hex>`` of the model file and the labels (:func:`fingerprint`); None on an unsigned card."""
+    statistics: StatisticsHead | None = None
+    """A second opinion from the utterance's statistics, blended into the model's (:mod:`device.statistics`)."""
     path: Path | None = field(default=None, compare=False)
     """Where the card was read from (not stored)."""
 
@@ -57,6 +60,7 @@ class ModelCard:
             "frontend": self.frontend.to_dict(),
             "training": self.training,
             "metrics": self.metrics,
+            **({"statistics": self.statistics.to_dict()} if self.statistics else {}),
             **({"fingerprint": self.fingerprint} if self.fingerprint else {}),
         }
 
@@ -107,15 +111,17 @@ def load(path: str | Path = DEFAULT_CARD) -> ModelCard:
     if not isinstance(data, dict):
         raise ModelError(f"model card {path} is not a JSON object")
     try:
+        labels, frontend = _labels(data["labels"]), _frontend(data["frontend"])
         return ModelCard(
-            labels=_labels(data["labels"]),
-            frontend=_frontend(data["frontend"]),
+            labels=labels,
+            frontend=frontend,
             model_file=_text(data["model_file"], "model_file"),
             name=_text(data.get("name", "emotune-ser"), "name"),
             version=_number(data.get("version", 1), "version", int),
             training=data.get("training", {}),
             metrics=data.get("metrics", {}),
             fingerprint=_text(data["fingerprint"], "fingerprint") if "fingerprint" in data else None,
+            statistics=_statistics(data["statistics"], labels, frontend) if "statistics" in data else None,
             path=path,
         )
     except KeyError as exc:
@@ -181,6 +187,25 @@ def _fields(cls, data, prefix: str) -> dict:
                 raise _Bad(f"{prefix}{key} must be a list of numbers, not {value!r}")
             out[key] = tuple(_number(v, f"{prefix}{key}[{i}]", float) for i, v in enumerate(value))
     return out
+
+
+def _statistics(data, labels: tuple[str, ...], frontend: FrontEnd) -> StatisticsHead:
+    """The card's statistics head, checked against its labels and front-end."""
+    try:
+        head = StatisticsHead.from_dict(data)
+    except ValueError as exc:
+        raise _Bad(str(exc)) from None
+    if len(head.intercept) != len(labels):
+        raise _Bad(f"statistics has {len(head.intercept)} rows of weights, the card {len(labels)} labels")
+    inputs = STATISTICS * frontend.nfilt // head.pool
+    if not frontend.listener or frontend.nfilt % head.pool or len(head.centre) != inputs:
+        raise _Bad(f"statistics needs listener normalisation and {STATISTICS} x nfilt / pool inputs "
+                   f"({inputs} at nfilt {frontend.nfilt}, pool {head.pool}), "
+                   f"not {len(head.centre)}")
+    if len(frontend.dynamics_prior) != 2 * frontend.nfilt:
+        raise _Bad(f"statistics needs frontend.dynamics_prior of 2 x nfilt = {2 * frontend.nfilt} numbers, "
+                   f"not {len(frontend.dynamics_prior)}")
+    return head
 
 
 def _frontend(data) -> FrontEnd:

@@ -43,6 +43,9 @@ class FrontEnd:
     frame minus the listener's reference spectrum (:class:`~device.voice.Voice`)."""
     voice_prior: tuple[float, ...] = ()
     """With ``listener``: the mean training speaker's spectral shape (zero mean over the bands)."""
+    dynamics_prior: tuple[float, ...] = ()
+    """With a card's statistics head: the mean training speaker's :func:`dynamics` (2 x nfilt), what a
+    box that has heard nobody takes its listener's to be; empty on cards without one."""
     denoise: float = 0.0
     """Spectral subtraction (:func:`denoised`): this many times each band's noise, as the whole
     recording's quietest frames have it (:func:`noise_floor`, at the end-pointer's floor
@@ -62,13 +65,16 @@ class FrontEnd:
 
     def voice(self) -> Voice:
         """Return a fresh :class:`~device.voice.Voice` (nothing heard yet) for this front-end."""
-        return Voice(np.asarray(self.voice_prior or np.zeros(self.nfilt), dtype=np.float32))
+        return Voice(np.asarray(self.voice_prior or np.zeros(self.nfilt), dtype=np.float32),
+                     dynamics_prior=np.asarray(self.dynamics_prior or np.zeros(2 * self.nfilt), dtype=np.float32))
 
     def to_dict(self) -> dict:
-        out = {k: v for k, v in self.__dict__.items()
-               if k not in ("endpoint", "voice_prior") and not (k == "denoise" and not v)}  # older cards: as they were
+        out = {k: v for k, v in self.__dict__.items()  # older cards: as they were
+               if k not in ("endpoint", "voice_prior", "dynamics_prior") and not (k == "denoise" and not v)}
         if self.listener:
             out["voice_prior"] = [round(float(v), 5) for v in self.voice_prior]
+        if self.dynamics_prior:
+            out["dynamics_prior"] = [round(float(v), 5) for v in self.dynamics_prior]
         return {**out, "endpoint": self.endpoint.to_dict()}
 
     @classmethod
@@ -76,6 +82,7 @@ class FrontEnd:
         data = dict(data)
         endpoint = EndpointParams(**data.pop("endpoint", {}))
         data["voice_prior"] = tuple(data.get("voice_prior", ()))
+        data["dynamics_prior"] = tuple(data.get("dynamics_prior", ()))
         return cls(**data, endpoint=endpoint)
 
 
@@ -103,6 +110,12 @@ class Utterance:
     spectrum: np.ndarray
     """The mean over the speech of its features before any listener reference came off them
     (nfilt,): what a :class:`~device.voice.Voice` hears."""
+    dynamics: np.ndarray
+    """How much each band moves over the speech (2 x nfilt, :func:`dynamics`): the voice hears it too."""
+    statistics: np.ndarray | None = None
+    """With ``listener`` normalisation: the utterance's level, deviation and change per band (3 x
+    nfilt), each minus the listener's usual, what a card's statistics head reads
+    (:mod:`device.statistics`); None otherwise."""
 
 
 def log_mel(samples: np.ndarray, fe: FrontEnd) -> np.ndarray:
@@ -223,6 +236,14 @@ def spectrum(feats: np.ndarray) -> np.ndarray:
     return feats.mean(axis=0)
 
 
+def dynamics(feats: np.ndarray) -> np.ndarray:
+    """Return how much each band of log-mel ``feats`` moves over the speech (2 x nfilt): its deviation
+    over the frames, then its mean absolute change from one frame to the next. Neither depends on
+    the level, so neither changes when a reference comes off the frames."""
+    change = np.abs(np.diff(feats, axis=0)).mean(axis=0) if len(feats) > 1 else np.zeros(feats.shape[1])
+    return np.concatenate([feats.std(axis=0), change]).astype(np.float32)
+
+
 def relative(feats: np.ndarray, reference: np.ndarray) -> np.ndarray:
     """Return log-mel ``feats`` relative to a reference spectrum (the ``listener`` normalisation)."""
     return (feats - reference).astype(np.float32)
@@ -232,10 +253,14 @@ def extract(samples: np.ndarray, fe: FrontEnd, voice: Voice | None = None) -> Ut
     """Return the model input for mono ``samples`` at ``fe.sample_rate``: the one path to the model.
 
     With ``listener`` normalisation the frames are taken relative to ``voice`` (None: a voice
-    that has heard nothing yet); ``voice`` itself is left as it was (see :meth:`Voice.hear`).
+    that has heard nothing yet), and so are the utterance's statistics (:attr:`Utterance.statistics`);
+    ``voice`` itself is left as it was (see :meth:`Voice.hear`).
     """
     feats, segment = speech_features(samples, fe)
-    heard = spectrum(feats)
+    heard, moves, statistics = spectrum(feats), dynamics(feats), None
     if fe.listener:
-        feats = relative(feats, (voice or fe.voice()).reference(heard))
-    return Utterance(windows(feats, fe), segment, heard)
+        voice = voice or fe.voice()
+        reference = voice.reference(heard)
+        feats = relative(feats, reference)
+        statistics = np.concatenate([heard - reference, moves - voice.usual_dynamics()])
+    return Utterance(windows(feats, fe), segment, heard, moves, statistics)

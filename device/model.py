@@ -6,6 +6,8 @@ import numpy as np
 
 from .card import ModelCard
 from .errors import ModelError
+from .features import Utterance, stretched
+from .statistics import blended
 
 
 def _interpreter_class():
@@ -88,3 +90,10 @@ class EmotionModel:
     def scores(self, windows: np.ndarray) -> np.ndarray:
         """Return one probability per label for ``windows`` (n, frames, nfilt), averaged over n."""
         return softmax(np.stack([self._logits(w) for w in windows])).mean(axis=0)
+
+    def answer(self, utterance: Utterance, stretch: float = 0.0) -> np.ndarray:
+        """Return one probability per label for an ``utterance``: the model's scores for its windows
+        (each also heard stretched by ``1 ± stretch``, :func:`~device.features.stretched`), blended
+        with the card's statistics head where it has one (:mod:`device.statistics`)."""
+        scores = self.scores(stretched(utterance.windows, stretch, self.card.frontend))
+        return blended(scores, self.card.statistics, utterance.statistics)

@@ -14,7 +14,7 @@ import numpy as np
 from . import audio, circumplex
 from . import card as cards
 from .errors import EmotuneError
-from .features import STRETCH, extract, spectrum, speech_features, stretched
+from .features import STRETCH, dynamics, extract, spectrum, speech_features
 from .model import EmotionModel
 from .voice import Voice
 
@@ -119,14 +119,16 @@ class Recognizer:
             return 0
         # One canonical order: a mean's last bit depends on the order it is summed in, and an
         # int8 model can turn that bit into a visible difference.
-        paths, spectra = sorted(paths, key=str), []
+        paths, spectra, moves = sorted(paths, key=str), [], []
         for path in paths:
             try:
-                spectra.append(spectrum(speech_features(self._read(path), fe)[0]))
+                feats = speech_features(self._read(path), fe)[0]
             except EmotuneError:
                 continue
+            spectra.append(spectrum(feats))
+            moves.append(dynamics(feats))
         self.voice = fe.voice()
-        self.voice.hear_all(spectra)
+        self.voice.hear_all(spectra, moves)
         if self.balance:
             self.voice.answer_all([a for a in map(self._answer, paths) if a is not None])
         return len(spectra)
@@ -134,13 +136,9 @@ class Recognizer:
     def _answer(self, path: str | Path) -> np.ndarray | None:
         """Return the model's own scores for the recording at ``path`` (None: unreadable or no speech)."""
         try:
-            return self._scores(extract(self._read(path), self.card.frontend, self.voice).windows)
+            return self.model.answer(extract(self._read(path), self.card.frontend, self.voice), self.stretch)
         except EmotuneError:
             return None
-
-    def _scores(self, windows: np.ndarray) -> np.ndarray:
-        """Return the model's scores for an utterance's ``windows``, heard with :attr:`stretch`."""
-        return self.model.scores(stretched(windows, self.stretch, self.card.frontend))
 
     @property
     def sample_rate(self) -> int:
@@ -158,12 +156,12 @@ class Recognizer:
         t0 = time.perf_counter()
         utterance = extract(samples, self.card.frontend, self.voice)
         t1 = time.perf_counter()
-        scores = self._scores(utterance.windows)
+        scores = self.model.answer(utterance, self.stretch)
         t2 = time.perf_counter()
         if self.voice is not None:
             answer, scores = scores, self.voice.balance(scores, self.balance)
             if self.listening:
-                self.voice.hear(utterance.spectrum)
+                self.voice.hear(utterance.spectrum, utterance.dynamics)
                 self.voice.answer(answer)
         best = int(np.argmax(scores))
         return Prediction(

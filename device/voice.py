@@ -11,7 +11,9 @@ Before the box has heard anybody the reference is the card's prior (the mean tra
 spectral shape) at this utterance's own level; every utterance heard moves it towards the
 listener's own mean, with weight ``heard / (heard + prior_weight)``. The mean forgets slowly
 (it follows the last ``horizon`` utterances or so), so a box moved to another room follows.
-Only these 64 numbers and a count are kept, never audio.
+It learns, the same way, how much each band of this listener's speech usually moves
+(:func:`~device.features.dynamics`: 128 numbers), which a card's statistics head reads an
+utterance against (:mod:`device.statistics`). Only these numbers and counts are kept, never audio.
 
 The voice also remembers what the model usually *answers* for it: the running mean of its scores
 (eight numbers and a count, learnt the same way). :meth:`Voice.balance` takes a share of that
@@ -53,14 +55,20 @@ def plain_mean(values: list[np.ndarray], dtype, horizon: int) -> tuple[np.ndarra
 
 
 class Voice:
-    """The running reference spectrum of one box's listener(s)."""
+    """The running reference spectrum of one box's listener(s), and how much their speech usually moves."""
 
-    def __init__(self, prior: np.ndarray, prior_weight: float = 5.0, horizon: int = 50):
+    def __init__(self, prior: np.ndarray, prior_weight: float = 5.0, horizon: int = 50,
+                 dynamics_prior: np.ndarray | None = None):
         self.prior = np.asarray(prior, dtype=np.float32)
+        self.dynamics_prior = np.asarray(np.zeros(2 * len(self.prior)) if dynamics_prior is None else dynamics_prior,
+                                         dtype=np.float32)
         self.prior_weight = float(prior_weight)
         self.horizon = int(horizon)
         self.mean: np.ndarray | None = None
         self.heard = 0
+        self.dynamics: np.ndarray | None = None
+        """The mean of the listener's utterances' dynamics (None: none heard yet)."""
+        self.moved = 0
         self.answers: np.ndarray | None = None
         """The mean of the model's scores for this listener (None: nothing answered yet)."""
         self.answered = 0
@@ -73,15 +81,29 @@ class Voice:
         w = self.heard / (self.heard + self.prior_weight)
         return (w * self.mean + (1.0 - w) * cold).astype(np.float32)
 
-    def hear(self, spectrum: np.ndarray) -> None:
-        """Take an utterance's mean spectrum into the listener's mean (a running, slowly forgetting mean)."""
+    def usual_dynamics(self) -> np.ndarray:
+        """Return how much the listener's bands usually move: their mean, drawn toward the prior as
+        :meth:`reference` is (the prior alone before anything was heard)."""
+        if self.dynamics is None:
+            return self.dynamics_prior
+        w = self.moved / (self.moved + self.prior_weight)
+        return (w * self.dynamics + (1.0 - w) * self.dynamics_prior).astype(np.float32)
+
+    def hear(self, spectrum: np.ndarray, dynamics: np.ndarray | None = None) -> None:
+        """Take an utterance's mean spectrum (and its dynamics, where given) into the listener's
+        means (running, slowly forgetting means)."""
         self.mean, self.heard = running_mean(self.mean, self.heard, np.asarray(spectrum, dtype=np.float32),
                                              self.horizon)
+        if dynamics is not None:
+            self.dynamics, self.moved = running_mean(self.dynamics, self.moved,
+                                                     np.asarray(dynamics, dtype=np.float32), self.horizon)
 
-    def hear_all(self, spectra: list[np.ndarray]) -> None:
+    def hear_all(self, spectra: list[np.ndarray], dynamics: list[np.ndarray] | None = None) -> None:
         """Take many utterances at once, in no order: their plain mean, weighed as ``len(spectra)``
-        utterances (at most ``horizon``). Nothing heard before counts any more."""
+        utterances (at most ``horizon``); the same for their ``dynamics``, where given. Nothing heard
+        before counts any more."""
         self.mean, self.heard = plain_mean(spectra, np.float32, self.horizon)
+        self.dynamics, self.moved = plain_mean(dynamics or [], np.float32, self.horizon)
 
     def balance(self, scores: np.ndarray, share: float = BALANCE) -> np.ndarray:
         """Return ``scores`` (probabilities) with ``share`` of the listener's usual answer taken off:
@@ -117,10 +139,13 @@ class Voice:
     def forget(self) -> None:
         """Back to the prior: as if nothing had been heard or answered."""
         self.mean, self.heard = None, 0
+        self.dynamics, self.moved = None, 0
         self.answers, self.answered = None, 0
 
     def to_dict(self) -> dict:
         out = {"heard": self.heard, "mean": None if self.mean is None else [round(float(v), 4) for v in self.mean]}
+        if self.dynamics is not None:
+            out.update(moved=self.moved, dynamics=[round(float(v), 4) for v in self.dynamics])
         if self.answers is not None:
             out.update(answered=self.answered, answers=[round(float(v), 5) for v in self.answers])
         return out
@@ -136,6 +161,13 @@ class Voice:
         mean = np.asarray(mean, dtype=np.float32)
         if mean.shape != self.prior.shape or not np.all(np.isfinite(mean)) or not 0 < heard <= self.horizon:
             raise ValueError(f"voice: expected {len(self.prior)} finite band levels and 1..{self.horizon} heard")
+        dynamics, moved = data.get("dynamics"), int(data.get("moved", 0))
+        if dynamics is not None:  # absent in files an older box wrote: the prior, until heard
+            dynamics = np.asarray(dynamics, dtype=np.float32)
+            if dynamics.shape != self.dynamics_prior.shape or not np.all(np.isfinite(dynamics)) \
+                    or not 0 < moved <= self.horizon:
+                raise ValueError(f"voice: expected {len(self.dynamics_prior)} finite dynamics and "
+                                 f"1..{self.horizon} moved")
         answers, answered = data.get("answers"), int(data.get("answered", 0))
         if answers is not None:
             answers = np.asarray(answers, dtype=np.float64)
@@ -145,4 +177,5 @@ class Voice:
                 raise ValueError(f"voice: expected answers as {f'{labels} ' if labels else ''}probabilities and "
                                  f"1..{self.horizon} answered")
         self.mean, self.heard = mean, heard
+        self.dynamics, self.moved = dynamics, (moved if dynamics is not None else 0)
         self.answers, self.answered = answers, (answered if answers is not None else 0)

@@ -95,3 +95,42 @@ def test_each_bad_field_is_one_line_naming_it(tmp_path, change, message):
         cards.load(path)
     assert str(error.value).startswith(f"model card {path}: ") and message in str(error.value)
     assert "\n" not in str(error.value)
+
+
+def _head(labels: int = 2, inputs: int = 48, weight: float = 0.25) -> dict:
+    return {"pool": 4, "weight": weight, "centre": [0.0] * inputs, "scale": [1.0] * inputs,
+            "intercept": [0.0] * labels, "coef": [[0.1] * inputs for _ in range(labels)]}
+
+
+LISTENING = {"normalisation": "listener", "voice_prior": [0.0] * 64, "dynamics_prior": [1.0] * 128}
+
+
+def test_a_statistics_head_round_trips_with_its_card(tmp_path):
+    from device.statistics import StatisticsHead
+
+    card = cards.ModelCard(labels=("calm", "angry"), frontend=FrontEnd.from_dict(LISTENING), model_file="m.tflite",
+                           statistics=StatisticsHead.from_dict(_head()))
+    loaded = cards.load(card.save(tmp_path / "m.json"))
+    assert loaded == card and loaded.statistics.weight == 0.25 and len(loaded.frontend.dynamics_prior) == 128
+    assert "statistics" not in cards.ModelCard(("calm", "angry"), FrontEnd(), "m.tflite").to_dict()  # none: as before
+
+
+@pytest.mark.parametrize("head, frontend, message", [
+    (_head(labels=3), LISTENING, "statistics has 3 rows of weights, the card 2 labels"),
+    (_head(inputs=24), LISTENING, "statistics needs listener normalisation and 3 x nfilt / pool inputs (48"),
+    (_head(inputs=40), LISTENING, "statistics: a pool of at least 1 and 3 x bands centres and scales"),
+    (_head(), {}, "statistics needs listener normalisation"),
+    (_head(), {**LISTENING, "dynamics_prior": [1.0] * 64}, "statistics needs frontend.dynamics_prior of 2 x nfilt"),
+    ({**_head(), "scale": [0.0] * 48}, LISTENING, "statistics.scale must be above 0"),
+    ({**_head(), "weight": -1}, LISTENING, "statistics.weight must be 0 or more"),
+    ({**_head(), "coef": "x"}, LISTENING, "statistics.coef must be a list of rows"),
+    ({k: v for k, v in _head().items() if k != "centre"}, LISTENING, "statistics lacks the field 'centre'"),
+])
+def test_a_bad_statistics_head_is_one_line_naming_it(tmp_path, head, frontend, message):
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps({"labels": ["calm", "sad"], "model_file": "m.tflite", "frontend": frontend,
+                                "statistics": head}))
+    with pytest.raises(ModelError) as error:
+        cards.load(path)
+    assert str(error.value).startswith(f"model card {path}: ") and message in str(error.value)
+    assert "\n" not in str(error.value)

@@ -323,15 +323,17 @@ def test_mix_style_mixes_each_examples_statistics_in_training_and_nothing_else()
     assert plain.count_params() == mixing.count_params()  # nothing to ship: no weights
 
 
-def test_the_patch_stem_network_quantizes_to_int8_and_runs_as_the_device_runs_it(tmp_path):
+@pytest.mark.parametrize(("options", "layer"), [({"stem": "2d"}, "Conv2D"), ({"band_pool": 4}, "AveragePooling2D")])
+def test_the_patch_stem_and_pooled_band_networks_quantize_to_int8_and_run_as_the_device_runs_them(
+        options, layer, tmp_path):
     from device.card import ModelCard
     from device.model import EmotionModel, softmax
     from training.network import ds_cnn
     from training.quantize import to_int8_tflite, write
 
     fe = FrontEnd()
-    model = ds_cnn(fe.frames, fe.nfilt, len(LABELS), width=0.2, stem="2d")
-    assert any(layer.__class__.__name__ == "Conv2D" for layer in model.layers)
+    model = ds_cnn(fe.frames, fe.nfilt, len(LABELS), width=0.2, **options)
+    assert any(each.__class__.__name__ == layer for each in model.layers)
     windows = np.random.default_rng(0).normal(size=(16, fe.frames, fe.nfilt)).astype(np.float32)
     card = write(to_int8_tflite(model, windows), ModelCard(LABELS, fe, "patch.tflite"), tmp_path / "patch.json")
     device = EmotionModel(card)
@@ -346,3 +348,17 @@ def test_an_unknown_stem_is_refused_by_name():
 
     with pytest.raises(ValueError, match="stem must be one of 1d, 2d, not '3d'"):
         ds_cnn(40, 8, len(LABELS), stem="3d")
+
+
+def test_pooled_bands_are_the_mean_of_each_run_of_neighbouring_bands_and_must_divide_them():
+    import keras
+
+    from training.network import ds_cnn
+
+    model = ds_cnn(40, 8, len(LABELS), width=0.1, band_pool=4)
+    pooled = keras.Model(model.inputs, model.get_layer("band_pool").output)
+    x = np.random.default_rng(0).normal(size=(2, 40, 8)).astype(np.float32)
+    np.testing.assert_allclose(pooled.predict(x, verbose=0)[..., 0], x.reshape(2, 40, 2, 4).mean(axis=3), atol=1e-6)
+    assert model.count_params() < ds_cnn(40, 8, len(LABELS), width=0.1).count_params()  # a narrower stem
+    with pytest.raises(ValueError, match="band_pool 3: give a whole number of at least 1 that divides the 8 bands"):
+        ds_cnn(40, 8, len(LABELS), band_pool=3)

@@ -16,9 +16,10 @@ from device.features import extract
 from device.model import EmotionModel
 from device.recognizer import Recognizer
 from tests.paths import NO_RAVDESS, RAVDESS
-from training import crossval, train
+from training import corpora, crossval, evaluate, train
 from training.__main__ import main
 from training.corpora import LABELS
+from training.dataset import device_utterances, read_all
 
 
 def test_the_shipped_card_is_validated_with_the_recipe_it_was_trained_with():
@@ -124,11 +125,33 @@ def test_a_speaker_adversary_trains_and_the_report_records_what_it_hid(ravdess48
     caplog.set_level(logging.INFO)
     assert main(["ser-validate", "--corpus", f"ravdess={ravdess48k}", "--holdout", "ravdess:03", "--members", "1",
                  *TINY, "--cache", str(tmp_path / "cache"), "--out", str(report), "--folds", "speakers",
-                 "--adversary", "0.3", "--hide", "speaker"]) == 0
+                 "--adversary", "0.3", "--hide", "speaker", "--band-pool", "2"]) == 0
     recipe = json.loads(report.read_text())["recipe"]
-    assert recipe["adversary"] == 0.3 and recipe["hide"] == "speaker"
+    assert recipe["adversary"] == 0.3 and recipe["hide"] == "speaker" and recipe["band_pool"] == 2
     assert "adversary_loss" in caplog.text  # the two training speakers, told apart behind the reversal
     assert EmotionModel(load(report.with_name("speakers.json"))).quantized  # the adversary was left behind
+
+
+@pytest.mark.slow
+def test_a_statistics_head_is_fitted_per_fold_and_the_report_scores_it_as_the_device_does(ravdess48k, tmp_path):
+    report = tmp_path / "validation" / "emotune-ser.validation.json"
+    assert main(["ser-validate", "--corpus", f"ravdess={ravdess48k}", "--holdout", "ravdess:03", "--members", "1",
+                 *TINY, "--cache", str(tmp_path / "cache"), "--out", str(report), "--folds", "speakers",
+                 "--statistics", "0.5"]) == 0
+    doc = json.loads(report.read_text())
+    assert doc["recipe"]["statistics"] == 0.5
+    card = load(report.with_name("speakers.json"))
+    assert card.statistics.weight == 0.5 and card.statistics.pool == 4
+    assert len(card.statistics.centre) == 3 * 64 // 4 and len(card.frontend.dynamics_prior) == 128
+    clips, samples = read_all([c for c in corpora.load("ravdess", ravdess48k) if c.speaker == "ravdess:03"], 16000)
+    model = EmotionModel(card)
+    heard = device_utterances(samples, card.frontend, [c.speaker for c in clips])
+    truth = np.array([LABELS.index(c.label) for c in clips])
+    m = evaluate.metrics(truth, evaluate.predict(model.answer, heard), LABELS)
+    assert m["accuracy"] == doc["folds"]["speakers"]["int8_clean"]["accuracy"]  # the device's own answer
+    assert all(not np.allclose(model.answer(u), model.scores(u.windows)) for u in heard)  # the head counts
+    with pytest.raises(SystemExit, match="^--statistics -1: give a weight of 0"):
+        main(["ser", "--corpus", f"ravdess={ravdess48k}", "--out", str(tmp_path / "m.json"), "--statistics", "-1"])
 
 
 @pytest.mark.slow
@@ -153,6 +176,13 @@ def test_a_teacher_taught_validation_runs_and_records_its_recipe(ravdess48k, tmp
 def test_a_stretch_or_pace_share_outside_0_to_1_is_refused_in_one_line(option, share, tmp_path):
     with pytest.raises(SystemExit, match=f"^{option} {share}: a factor within 1 [+]- SHARE"):
         main(["ser", "--corpus", f"ravdess={tmp_path / 'none'}", "--out", str(tmp_path / "m.json"), option, share])
+
+
+@pytest.mark.parametrize("pool", ["0", "3"])
+def test_a_band_pool_that_does_not_divide_the_bands_is_refused_in_one_line(pool, tmp_path):
+    with pytest.raises(SystemExit, match=f"^--band-pool {pool}: give a whole number of at least 1 that divides the 64"):
+        main(["ser", "--corpus", f"ravdess={tmp_path / 'none'}", "--out", str(tmp_path / "m.json"),
+              "--band-pool", pool])
 
 
 @pytest.mark.slow

@@ -194,32 +194,39 @@ def test_a_settled_recognizer_hears_every_file_relative_to_the_sets_voice(listen
     soundfile.write(silent, silence(1.0), RATE)
     recognizer = Recognizer(listener_card, stretch=0.0)  # heard once: the stretch has its own test
     assert recognizer.settle([*clips, silent, tmp_path / "gone.flac"]) == len(clips)  # the others left out
-    expected = LISTENER.voice()
-    expected.hear_all([extract(audio.load(p), LISTENER).spectrum for p in clips])
+    fe = recognizer.card.frontend
+    expected, heard = fe.voice(), [extract(audio.load(p), fe) for p in clips]
+    expected.hear_all([u.spectrum for u in heard], [u.dynamics for u in heard])
     for path in clips:
-        windows = extract(audio.load(path), LISTENER, expected).windows
         scores = recognizer.classify_file(path).scores
-        np.testing.assert_array_equal(list(scores.values()), recognizer.model.scores(windows))
+        np.testing.assert_array_equal(list(scores.values()),
+                                      recognizer.model.answer(extract(audio.load(path), fe, expected)))
     assert recognizer.voice.heard == len(clips)  # fixed: classifying does not move it
 
 
 def test_a_recognizer_answers_the_mean_of_the_utterance_heard_as_spoken_and_stretched_both_ways():
     clip = sorted(SAMPLES.glob("*.flac"))[0]
+    from device.statistics import blended
+
     box, once = Recognizer(), Recognizer(stretch=0.0)
-    fe = once.card.frontend
-    windows = extract(audio.load(clip), fe).windows
+    fe, head = once.card.frontend, once.card.statistics
+    utterance = extract(audio.load(clip), fe)
+    windows = utterance.windows
     assert box.stretch == STRETCH > 0
-    np.testing.assert_array_equal(list(once.classify_file(clip).scores.values()), once.model.scores(windows))
+    np.testing.assert_array_equal(list(once.classify_file(clip).scores.values()),
+                                  blended(once.model.scores(windows), head, utterance.statistics))
     views = [once.model.scores(v) for v in (windows, warp_bands(windows, 1 - STRETCH, fe),
                                             warp_bands(windows, 1 + STRETCH, fe))]
-    np.testing.assert_allclose(list(box.classify_file(clip).scores.values()), np.mean(views, axis=0), rtol=1e-5)
+    np.testing.assert_allclose(list(box.classify_file(clip).scores.values()),
+                               blended(np.mean(views, axis=0), head, utterance.statistics), rtol=1e-5)
 
 
 def test_settling_does_nothing_for_a_card_without_listener_normalisation(tmp_path):
     card = load()
     (tmp_path / card.model_file).write_bytes(card.model_path.read_bytes())
     path = tmp_path / "utterance.json"
-    replace(card, frontend=replace(card.frontend, normalisation="utterance", voice_prior=())).save(path)
+    replace(card, statistics=None,  # a head reads against a listener: no listener, no head
+            frontend=replace(card.frontend, normalisation="utterance", voice_prior=(), dynamics_prior=())).save(path)
     recognizer = Recognizer(path)
     clip = sorted(SAMPLES.glob("*.flac"))[0]
     before = recognizer.classify_file(clip).scores
@@ -311,3 +318,67 @@ def test_evaluation_hears_each_speaker_as_a_settled_box():
     for clip, speaker, w, f in zip(x, who, settled, first, strict=True):
         assert np.array_equal(w, extract(clip, LISTENER, voices[speaker]).windows)
         assert np.array_equal(f, extract(clip, LISTENER).windows)
+
+
+def test_the_voice_learns_how_much_its_listener_usually_moves_and_keeps_it():
+    prior = np.full(128, 2.0)
+    v = Voice(np.zeros(64), dynamics_prior=prior)
+    np.testing.assert_allclose(v.usual_dynamics(), prior)  # nobody heard: the card's prior
+    for _ in range(5):
+        v.hear(np.zeros(64), np.full(128, 4.0))
+    np.testing.assert_allclose(v.usual_dynamics(), 3.0, atol=1e-5)  # 5 heard against a prior worth 5
+    v.hear(np.zeros(64))  # a spectrum alone leaves the dynamics as they were
+    assert (v.heard, v.moved) == (6, 5)
+    again = Voice(np.zeros(64), dynamics_prior=prior)
+    again.load(json.loads(json.dumps(v.to_dict())))
+    np.testing.assert_allclose(again.usual_dynamics(), v.usual_dynamics(), atol=1e-4)
+    older = {k: val for k, val in v.to_dict().items() if k not in ("dynamics", "moved")}  # a file before them
+    again.load(older)
+    assert again.heard == 6 and again.dynamics is None
+    np.testing.assert_allclose(again.usual_dynamics(), prior)
+    with pytest.raises(ValueError, match="expected 128 finite dynamics"):
+        again.load({**v.to_dict(), "dynamics": [1.0] * 64})
+    v.hear_all([np.zeros(64)] * 3, [np.ones(128)] * 3)
+    assert v.moved == 3 and np.allclose(v.dynamics, 1.0)
+    v.forget()
+    assert v.dynamics is None and v.moved == 0
+
+
+def test_an_utterances_statistics_are_its_level_and_movement_against_its_listeners():
+    from device.features import dynamics, speech_features
+
+    x = audio.load(SENTENCE)
+    fe = replace(LISTENER, dynamics_prior=tuple(np.full(128, 0.5)))
+    feats = speech_features(x, fe)[0]
+    moves = dynamics(feats)
+    np.testing.assert_allclose(moves[:64], feats.std(axis=0), rtol=1e-5)
+    np.testing.assert_allclose(moves[64:], np.abs(np.diff(feats, axis=0)).mean(axis=0), rtol=1e-5)
+    settled = fe.voice()
+    settled.hear_all([feats.mean(axis=0)], [moves])
+    heard = extract(x, fe, settled)
+    np.testing.assert_allclose(heard.statistics[:64], heard.spectrum - settled.reference(heard.spectrum), atol=1e-5)
+    np.testing.assert_allclose(heard.statistics[64:], moves - settled.usual_dynamics(), atol=1e-5)
+    np.testing.assert_allclose(extract(x, fe).statistics[64:], moves - 0.5, atol=1e-5)  # a first press: the prior
+    assert extract(x, FrontEnd()).statistics is None  # utterance normalisation: no listener to read it against
+
+
+def test_a_cards_statistics_head_changes_the_answer_and_a_listening_box_learns_the_dynamics(tmp_path):
+    import shutil
+
+    from device.statistics import StatisticsHead
+
+    shipped = load()
+    shutil.copy(shipped.model_path, tmp_path / shipped.model_file)
+    rng = np.random.default_rng(0)
+    head = StatisticsHead(pool=4, centre=(0.0,) * 48, scale=(1.0,) * 48, weight=1.0, intercept=(0.0,) * 8,
+                          coef=tuple(tuple(row) for row in rng.normal(0, 2, (8, 48))))
+    fe = replace(shipped.frontend, dynamics_prior=shipped.frontend.dynamics_prior or tuple(np.ones(128)))
+    answers = {}
+    for weight in (None, 0.0, 1.0):
+        card = replace(shipped, frontend=fe, statistics=None if weight is None else replace(head, weight=weight),
+                       path=None)
+        box = Recognizer(card.save(tmp_path / f"w{weight}.json"), listening=True)
+        answers[weight] = [box.classify_file(p).scores for p in sorted(SAMPLES.glob("*.flac"))[:4]]
+        assert box.voice.moved == box.voice.heard == 4  # it heard how each utterance moved
+    assert answers[0.0] == answers[None]  # a head of weight 0 is no head
+    assert answers[1.0] != answers[0.0]  # the head's opinion counts

@@ -108,13 +108,13 @@ def main(args) -> int:
     splits.split(clips, holdout)
     clips, samples, data = train.prepare(clips, fe, args, set(holdout))
     plan = folds(args.folds, clips, holdout)
+    statistics = train.measured(samples, fe, args)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    recipe = {k: getattr(args, k) for k in ("epochs", "copies", "width", "batch", "members", "mixup", "balance",
-                                            "balance_by", "warp", "crop", "tempo", "average", "mix_style", "stem",
-                                            "band_norm", "speed", "adversary", "hide", "soft_labels", "own_classes",
-                                            "normalisation", "denoise", "room", "level_jitter", "distil", "hint",
-                                            "seed")}
+    recipe = {k: getattr(args, k) for k in (
+        "epochs", "copies", "width", "batch", "members", "mixup", "balance", "balance_by", "warp", "crop", "tempo",
+        "average", "mix_style", "stem", "band_pool", "band_norm", "speed", "adversary", "hide", "soft_labels",
+        "own_classes", "normalisation", "denoise", "room", "level_jitter", "distil", "hint", "statistics", "seed")}
     names = sorted({c.corpus for c in clips})
     before = earlier(out, recipe, names) if args.resume else {}
     doc: dict = {"command": "python -m training " + shlex.join(args.argv), "recipe": recipe,
@@ -129,9 +129,10 @@ def main(args) -> int:
         fold_data = data.take(rest)
         fold_fe, references = train.listening(fold_data, clips, fe, args.seed, args.room, args.level_jitter)
         model = train.fit_model(fold_data, fold_fe, args, clips, references, train.taught(clips, samples, rest, args))
+        fold_fe, head = train.second_opinion(statistics, clips, rest, fold_fe, args)
         fold_card = out.with_name(f"{name}.json")
         training = {"fold": name, "heldout_speakers": sorted(held), "examples": len(fold_data)}
-        int8 = EmotionModel(report.write_int8(model, fold_fe, fold_data, fold_card, training, references))
+        int8 = EmotionModel(report.write_int8(model, fold_fe, fold_data, fold_card, training, references, head))
         result = report.score(model, int8, fold_fe, [clips[i] for i in test], [samples[i] for i in test],
                               args.noise_snr, fold_card.with_suffix(""))
         doc["folds"][name] = {"heldout_speakers": sorted(held), "clips": len(test), **result}

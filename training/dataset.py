@@ -15,7 +15,7 @@ from tqdm import tqdm
 
 from device import audio
 from device.errors import AudioError, NoSpeech
-from device.features import FrontEnd, extract, fit, speech_features
+from device.features import FrontEnd, Utterance, extract, fit, speech_features
 from device.voice import Voice
 
 from .augment import Augmenter, add_noise, white
@@ -137,9 +137,9 @@ def noisy(samples: np.ndarray, snr_db: float, seed: int) -> np.ndarray:
     return add_noise(samples, white(len(samples), np.random.default_rng(seed)), snr_db)
 
 
-def device_windows(samples: list[np.ndarray], fe: FrontEnd,
-                   speakers: list[str] | None = None) -> list[np.ndarray | None]:
-    """Return the device's model input for each recording (None where it hears no speech).
+def device_utterances(samples: list[np.ndarray], fe: FrontEnd,
+                      speakers: list[str] | None = None) -> list[Utterance | None]:
+    """Return what the device makes of each recording (None where it hears no speech).
 
     With ``listener`` normalisation and ``speakers`` given, each recording is heard relative to
     its speaker's settled :class:`~device.voice.Voice` (one that has heard every recording of that
@@ -149,25 +149,32 @@ def device_windows(samples: list[np.ndarray], fe: FrontEnd,
     out = []
     for x, who in zip(samples, speakers or [None] * len(samples), strict=True):
         try:
-            out.append(extract(x, fe, voices.get(who)).windows)
+            out.append(extract(x, fe, voices.get(who)))
         except NoSpeech:
             out.append(None)
     return out
+
+
+def device_windows(samples: list[np.ndarray], fe: FrontEnd,
+                   speakers: list[str] | None = None) -> list[np.ndarray | None]:
+    """Return the device's model input for each recording (None where it hears no speech), heard
+    as :func:`device_utterances` hears it."""
+    return [None if u is None else u.windows for u in device_utterances(samples, fe, speakers)]
 
 
 def settled_voices(samples: list[np.ndarray], fe: FrontEnd, speakers: list[str]) -> dict[str, Voice]:
     """Return each speaker's :class:`~device.voice.Voice` after hearing all their recordings at once
     (:meth:`~device.voice.Voice.hear_all`: the corpora list a speaker's clips emotion by emotion, and a
     running mean heard in that order would lean to the last emotions)."""
-    spectra: dict[str, list[np.ndarray]] = {who: [] for who in speakers}
+    heard: dict[str, list[Utterance]] = {who: [] for who in speakers}
     for x, who in zip(samples, speakers, strict=True):
         try:
-            spectra[who].append(extract(x, fe).spectrum)
+            heard[who].append(extract(x, fe))
         except NoSpeech:
             pass
-    voices = {who: fe.voice() for who in spectra}
-    for who, heard in spectra.items():
-        voices[who].hear_all(heard)
+    voices = {who: fe.voice() for who in heard}
+    for who, utterances in heard.items():
+        voices[who].hear_all([u.spectrum for u in utterances], [u.dynamics for u in utterances])
     return voices
 
 

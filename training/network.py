@@ -39,8 +39,19 @@ def _patch_stem(x, frames: int, bands: int, filters: int, w):
     return _unit(x, layers.Conv1D, filters, 1, kernel=1)
 
 
+def _pooled_bands(x, frames: int, bands: int, pool: int):
+    """Return ``(frames, bands // pool)`` features: the mean of each run of ``pool`` neighbouring bands.
+
+    A coarser spectrum keeps the formants' rough place and the tilt that carry vocal effort, and
+    drops the finer detail that mostly says whose voice it is; the front-end stays as it is.
+    """
+    x = layers.Reshape((frames, bands, 1))(x)
+    x = layers.AveragePooling2D((1, pool), name="band_pool")(x)
+    return layers.Reshape((frames, bands // pool))(x)
+
+
 def ds_cnn(frames: int, bands: int, classes: int, width: float = 1.0, dropout: float = 0.3,
-           band_norm: bool = False, mix_style: float = 0.0, stem: str = "1d",
+           band_norm: bool = False, mix_style: float = 0.0, stem: str = "1d", band_pool: int = 1,
            name: str = "emotune_ds_cnn") -> keras.Model:
     """Return a 1-D DS-CNN taking (frames, bands) log-mel windows to ``classes`` logits.
 
@@ -51,10 +62,13 @@ def ds_cnn(frames: int, bands: int, classes: int, width: float = 1.0, dropout: f
     colouring is a constant per band in the log-mel domain, so this removes it inside the model.
     ``mix_style`` puts a :class:`MixStyle` of that probability after the stem and the first block
     (training only: the exported model does not have it). ``stem="2d"`` replaces the first
-    convolution with :func:`_patch_stem`.
+    convolution with :func:`_patch_stem`. ``band_pool`` first averages each run of that many
+    neighbouring bands (:func:`_pooled_bands`).
     """
     if stem not in STEMS:
         raise ValueError(f"stem must be one of {', '.join(STEMS)}, not {stem!r}")
+    if band_pool < 1 or bands % band_pool:
+        raise ValueError(f"band_pool {band_pool}: give a whole number of at least 1 that divides the {bands} bands")
 
     def w(n: int) -> int:
         return max(8, int(n * width))
@@ -63,6 +77,8 @@ def ds_cnn(frames: int, bands: int, classes: int, width: float = 1.0, dropout: f
     x = inputs
     if band_norm:
         x = layers.Subtract(name="band_norm")([x, keras.ops.mean(x, axis=1, keepdims=True)])
+    if band_pool > 1:
+        x, bands = _pooled_bands(x, frames, bands, band_pool), bands // band_pool
     if stem == "2d":
         x = _patch_stem(x, frames, bands, w(128), w)
     else:

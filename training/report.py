@@ -12,10 +12,11 @@ import numpy as np
 from device.card import ModelCard
 from device.features import FrontEnd, fit, relative
 from device.model import EmotionModel, softmax
+from device.statistics import StatisticsHead, blended
 
 from . import evaluate, plots, quantize
 from .corpora import LABELS, Clip
-from .dataset import Examples, device_windows, noisy
+from .dataset import Examples, device_utterances, noisy
 from .voices import References
 
 log = logging.getLogger(__name__)
@@ -32,18 +33,21 @@ def representative(data: Examples, fe: FrontEnd, references: References | None =
     return np.stack([fit(f, fe.frames) for f in feats])
 
 
-def float_scorer(model):
-    def score(windows: np.ndarray) -> np.ndarray:
-        return softmax(model(windows, training=False).numpy()).mean(axis=0)
+def float_scorer(model, head: StatisticsHead | None = None):
+    """Return the float ``model``'s answer to an utterance, blended with ``head`` as the device blends."""
+    def score(utterance) -> np.ndarray:
+        scores = softmax(model(utterance.windows, training=False).numpy()).mean(axis=0)
+        return blended(scores, head, utterance.statistics)
     return score
 
 
 def write_int8(model, fe: FrontEnd, data: Examples, card_path: Path, training: dict,
-               references: References | None = None) -> ModelCard:
-    """Quantize ``model`` (calibrated on ``data``), write it beside its card ``card_path``; return the card."""
+               references: References | None = None, statistics: StatisticsHead | None = None) -> ModelCard:
+    """Quantize ``model`` (calibrated on ``data``), write it beside its card ``card_path`` (with its
+    ``statistics`` head, if any); return the card."""
     card_path = Path(card_path)
     card = ModelCard(labels=LABELS, frontend=fe, model_file=card_path.with_suffix(".tflite").name,
-                     name=card_path.stem, training=training)
+                     name=card_path.stem, training=training, statistics=statistics)
     return quantize.write(quantize.to_int8_tflite(model, representative(data, fe, references)), card, card_path)
 
 
@@ -61,16 +65,16 @@ def score(model, int8: EmotionModel, fe: FrontEnd, clips: list[Clip], audio: lis
     truth = np.array([LABELS.index(c.label) for c in clips], dtype=np.int32)
     speakers = [c.speaker for c in clips]
     conditions = {
-        "clean": device_windows(audio, fe, speakers),
-        f"white_{snr_db:g}db": device_windows([noisy(x, snr_db, i) for i, x in enumerate(audio)], fe, speakers),
+        "clean": device_utterances(audio, fe, speakers),
+        f"white_{snr_db:g}db": device_utterances([noisy(x, snr_db, i) for i, x in enumerate(audio)], fe, speakers),
     }
     if fe.listener:
-        conditions["clean_first"] = device_windows(audio, fe)
+        conditions["clean_first"] = device_utterances(audio, fe)
     rows = {name: [i for i, c in enumerate(clips) if c.corpus == name] for name in sorted({c.corpus for c in clips})}
     out: dict = {"corpora": {name: {} for name in rows}}
-    for condition, windows in conditions.items():
-        for kind, scorer in (("float", float_scorer(model)), ("int8", int8.scores)):
-            scores = [None if w is None else scorer(w) for w in windows]
+    for condition, heard in conditions.items():
+        for kind, scorer in (("float", float_scorer(model, int8.card.statistics)), ("int8", int8.answer)):
+            scores = [None if u is None else scorer(u) for u in heard]
             key = f"{kind}_{condition}"
             out[key] = evaluate.metrics(truth, evaluate.predict(lambda s: s, scores), LABELS)
             log.info(evaluate.summary(f"{kind} {condition}", out[key]))
@@ -89,14 +93,14 @@ def score(model, int8: EmotionModel, fe: FrontEnd, clips: list[Clip], audio: lis
 
 def build(model, fe: FrontEnd, data: Examples, test_clips: list[Clip], test_audio: list[np.ndarray],
           training: dict, args, started: float, validation: dict | None = None,
-          references: References | None = None) -> ModelCard:
+          references: References | None = None, statistics: StatisticsHead | None = None) -> ModelCard:
     """Quantize ``model``, write it and its card to ``args.out``, evaluate it; return the final card.
 
     Held-out clips are scored and their confusion pictures drawn beside the card; a
     ``validation`` report (of ``ser-validate``) is copied onto the card as it is.
     """
     card_path = Path(args.out)
-    card = write_int8(model, fe, data, card_path, training, references)
+    card = write_int8(model, fe, data, card_path, training, references, statistics)
     metrics: dict = {"heldout_speakers": training["heldout_speakers"]}
     if test_clips:
         prefix = card_path.with_suffix("")

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from device.features import NORMALISATIONS, FrontEnd, warp_bands
+from device.statistics import StatisticsHead
 
 from . import corpora, splits
 from .augment import Augmenter
@@ -101,6 +102,9 @@ def add_recipe(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
                    help="first layer: one convolution over all bands at once (1d), or small 3 x 3 patches of "
                         "time and band first, the same filters at every pitch (2d; measured and not kept, "
                         "see the README)")
+    p.add_argument("--band-pool", type=int, default=1, metavar="N",
+                   help="the network first averages each run of N neighbouring mel bands, a coarser spectrum "
+                        "(1: off; it must divide the bands)")
     p.add_argument("--band-norm", action=argparse.BooleanOptionalAction, default=False,
                    help="subtract each mel band's mean over the window inside the model (channel invariance)")
     p.add_argument("--adversary", type=float, default=0.0, metavar="SCALE",
@@ -127,6 +131,10 @@ def add_recipe(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
                         "speaker encoder's embedding of the utterance with the speaker's own mean and spread taken "
                         "away (training/teacher.py); WEIGHT times its squared error joins the loss (0: off; 1 was "
                         "measured and not kept, see the README)")
+    p.add_argument("--statistics", type=float, default=0.25, metavar="WEIGHT",
+                   help="fit a logistic regression on each utterance's coarse statistics relative to its "
+                        "listener's usual and blend its log-probabilities into the network's at this weight "
+                        "(the card's statistics head; 0: none; with the listener normalisation only)")
     p.add_argument("--normalisation", choices=NORMALISATIONS, default="listener",
                    help="utterance: each utterance to zero mean and unit variance; listener: each frame "
                         "relative to the listener's mean spectrum, which the box learns as it hears them")
@@ -327,9 +335,14 @@ def check(args) -> None:
     """Refuse, in one line and before any feature is computed, a recipe whose options cannot go together."""
     averaged_epochs(args.epochs, args.average)
     try:
-        frontend(args)  # the front-end's own checks (a negative --denoise), said as the option
+        fe = frontend(args)  # the front-end's own checks (a negative --denoise), said as the option
     except ValueError as exc:
         raise SystemExit(f"--{exc}") from None
+    if args.statistics < 0:
+        raise SystemExit(f"--statistics {args.statistics:g}: give a weight of 0 (none) or more")
+    if args.band_pool < 1 or fe.nfilt % args.band_pool:
+        raise SystemExit(f"--band-pool {args.band_pool}: give a whole number of at least 1 that divides the "
+                         f"{fe.nfilt} mel bands (e.g. 2 or 4)")
     if args.adversary > 0 and args.hint > 0:
         raise SystemExit("--adversary and --hint both want the pooled features' second head: give one of them")
     for option, share in (("--warp", args.warp), ("--tempo", args.tempo)):
@@ -365,7 +378,7 @@ def fit_member(data: Examples, fe: FrontEnd, args, seed: int, name: str, referen
 
     keras.utils.set_random_seed(seed)
     model = ds_cnn(fe.frames, fe.nfilt, len(LABELS), width=args.width, band_norm=args.band_norm,
-                   mix_style=args.mix_style, stem=args.stem, name=name)
+                   mix_style=args.mix_style, stem=args.stem, band_pool=args.band_pool, name=name)
     batches = Batches(data, fe, args.batch, seed, args.mixup, args.balance, references,
                       args.soft_labels, args.own_classes, units, args.warp, args.crop, teacher, args.distil, hidden,
                       args.tempo)
@@ -472,6 +485,26 @@ def listening(data: Examples, clips: list[Clip], fe: FrontEnd, seed: int, room: 
     return fe, References(data, speakers, fe, seed, room=room, jitter=jitter)
 
 
+def second_opinion(measured, clips: list[Clip], train: np.ndarray, fe: FrontEnd,
+                   args) -> tuple[FrontEnd, StatisticsHead | None]:
+    """Return ``fe`` and the statistics head fitted on the ``train`` clips when ``--statistics`` asks
+    for one (:mod:`training.statistics_head`), else ``fe`` as it is and None."""
+    if args.statistics <= 0 or not fe.listener:  # without a listener there is no usual to read against
+        return fe, None
+    from . import statistics_head
+
+    return statistics_head.fit(measured, clips, train, fe, args.statistics, args.seed)
+
+
+def measured(samples: list[np.ndarray], fe: FrontEnd, args):
+    """Return every clip's spectrum and dynamics when ``--statistics`` needs them, else None."""
+    if args.statistics <= 0 or not fe.listener:
+        return None
+    from . import statistics_head
+
+    return statistics_head.measure(samples, fe)
+
+
 def frontend(args) -> FrontEnd:
     """Return the front-end the recipe in ``args`` trains with (the card keeps it)."""
     return FrontEnd(normalisation=args.normalisation, denoise=args.denoise)
@@ -501,6 +534,7 @@ def main(args) -> int:
     data = data.take(train)
     fe, references = listening(data, clips, fe, args.seed, args.room, args.level_jitter)
     model = fit_model(data, fe, args, clips, references, taught(clips, samples, train, args))
+    fe, head = second_opinion(measured(samples, fe, args), clips, train, fe, args)
     names = sorted({c.corpus for c in clips})
     training = {
         "command": "python -m training " + shlex.join(args.argv),
@@ -516,5 +550,5 @@ def main(args) -> int:
     }
     validation = json.loads(args.validation.read_text()) if args.validation else None
     report.build(model, fe, data, [clips[i] for i in test], [samples[i] for i in test], training, args, started,
-                 validation, references)
+                 validation, references, head)
     return 0
