@@ -101,7 +101,7 @@ from device import audio  # noqa: E402
 from device import card as cards  # noqa: E402
 from device.config import ModelSettings  # noqa: E402
 from device.errors import EmotuneError  # noqa: E402
-from device.features import STRETCH, FrontEnd, spectrum, speech_features, stretched  # noqa: E402
+from device.features import STRETCH, FrontEnd, dynamics, spectrum, speech_features, stretched  # noqa: E402
 from device.model import EmotionModel, softmax  # noqa: E402
 from device.voice import BALANCE  # noqa: E402
 
@@ -143,8 +143,7 @@ def statistics(path: Path) -> tuple[np.ndarray, np.ndarray] | None:
     if len(voiced) >= 5:
         prosody[:] = (np.median(tone), np.percentile(tone, 90) - np.percentile(tone, 10), np.std(np.diff(tone)),
                       np.polyfit(voiced / 100.0, tone, 1)[0], len(voiced) / len(f0), np.std(energy))
-    mel = np.concatenate([feats.mean(0), feats.std(0), np.abs(np.diff(feats, axis=0)).mean(0)])
-    return mel, prosody
+    return np.concatenate([spectrum(feats), dynamics(feats)]), prosody  # as the statistics head reads them
 
 
 def per_speaker(x: np.ndarray, speakers: np.ndarray, scale: bool = False) -> np.ndarray:
