@@ -31,8 +31,9 @@ from bench import results  # noqa: E402
 from bench.calibrate import DATA, FIGURES, folds, ua  # noqa: E402
 from device import audio  # noqa: E402
 from device import card as cards  # noqa: E402
+from device.endpoint import Segment  # noqa: E402
 from device.errors import NoSpeech  # noqa: E402
-from device.features import STRETCH, relative, spectrum, speech_features, stretched, windows  # noqa: E402
+from device.features import STRETCH, speech_features, utterance  # noqa: E402
 from device.model import EmotionModel  # noqa: E402
 from device.voice import BALANCE  # noqa: E402
 
@@ -47,36 +48,36 @@ def stage_name(first: int, last: int) -> str:
     return str(first) if first == last else f"{first}-{last}"
 
 
-def people(card_path: Path, speakers: set[str]) -> dict[str, tuple[list[str], list[np.ndarray]]]:
-    """Return ``{speaker: (labels, raw log-mel features)}`` of every clip with speech (the front-end
-    before any reference comes off: it does not depend on the voice)."""
+def people(card_path: Path, speakers: set[str]) -> dict[str, tuple[list[str], list[tuple[np.ndarray, Segment]]]]:
+    """Return ``{speaker: (labels, (raw log-mel features, where the speech was))}`` of every clip
+    with speech (the front-end before any reference comes off: it does not depend on the voice)."""
     from training import corpora  # the corpus loaders: workstation code, like the rest of bench/
 
     fe = cards.load(card_path).frontend
-    out: dict[str, tuple[list[str], list[np.ndarray]]] = {}
+    out: dict[str, tuple[list[str], list[tuple[np.ndarray, Segment]]]] = {}
     for corpus in sorted({s.partition(":")[0] for s in speakers}):
         for clip in (c for c in corpora.load(corpus, DATA / corpus) if c.speaker in speakers):
             try:
-                feats, _ = speech_features(audio.load(clip.path, fe.sample_rate), fe)
+                found = speech_features(audio.load(clip.path, fe.sample_rate), fe)
             except NoSpeech:
                 continue  # as the device would: nothing to classify, nothing heard
             labels, raw = out.setdefault(clip.speaker, ([], []))
             labels.append(clip.label)
-            raw.append(feats)
+            raw.append(found)
     return out
 
 
-def presses(model: EmotionModel, raw: list[np.ndarray], order: np.ndarray, share: float) -> list[int]:
+def presses(model: EmotionModel, raw: list[tuple[np.ndarray, Segment]], order: np.ndarray, share: float) -> list[int]:
     """Return the label index the box answers at each press, hearing ``raw[order]`` in turn, as
     :meth:`device.recognizer.Recognizer.classify` does for a listening box."""
     fe = model.card.frontend
     voice = fe.voice()
     answers = []
     for i in order:
-        heard = spectrum(raw[i])
-        scores = model.scores(stretched(windows(relative(raw[i], voice.reference(heard)), fe), STRETCH, fe))
+        heard = utterance(*raw[i], fe, voice)
+        scores = model.answer(heard, STRETCH)
         answers.append(int(np.argmax(voice.balance(scores, share))))
-        voice.hear(heard)
+        voice.hear(heard.spectrum, heard.dynamics)
         voice.answer(scores)
     return answers
 

@@ -256,7 +256,12 @@ def extract(samples: np.ndarray, fe: FrontEnd, voice: Voice | None = None) -> Ut
     that has heard nothing yet), and so are the utterance's statistics (:attr:`Utterance.statistics`);
     ``voice`` itself is left as it was (see :meth:`Voice.hear`).
     """
-    feats, segment = speech_features(samples, fe)
+    return utterance(*speech_features(samples, fe), fe, voice)
+
+
+def utterance(feats: np.ndarray, segment: Segment, fe: FrontEnd, voice: Voice | None = None) -> Utterance:
+    """Return the model input for the speech features ``feats`` found at ``segment`` (as
+    :func:`speech_features` gives them), heard relative to ``voice`` as :func:`extract` hears them."""
     heard, moves, statistics = spectrum(feats), dynamics(feats), None
     if fe.listener:
         voice = voice or fe.voice()
