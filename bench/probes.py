@@ -22,9 +22,9 @@ RAVDESS actors of the ``speakers`` fold, clean and in white noise at 10 dB SNR (
 
 ``stretch``: what hearing each utterance also with its spectrum stretched by ``1 - s`` and ``1 + s``
 (:func:`device.features.stretched`, the box's ``[model] stretch``) does to the validation folds'
-int8 models, as their report scores them (no balancing): each corpus left out, settled and at the
-first press, and the held-out speakers of the ``speakers`` fold, clean, in white noise at 10 dB
-SNR (the validation's seeds) and at the first press.
+int8 networks (without their cards' statistics heads; no balancing): each corpus left out,
+settled and at the first press, and the held-out speakers of the ``speakers`` fold, clean, in
+white noise at 10 dB SNR (the validation's seeds) and at the first press.
 
     .venv/bin/python bench/probes.py features     # about 1 minute on two cores
     .venv/bin/python bench/probes.py statistics   # 2 minutes; --validation DIR for another run's folds
@@ -65,9 +65,10 @@ in households where one emotion is 70 % of what is said. ``ensemble``: several v
 fold models averaged (``--with`` another run's folder, repeated), and each run's answers shifted by
 the bias its other folds showed on their new corpora.
 
-``shared``: what a box that two people share hears: each corpus left out, its fold's model heard as
-the box hears (stretched, balanced by a quarter), settled on each person alone, on two people at
-once, on those two told apart again by spectral shape, and on everyone as one listener.
+``shared``: what a box that two people share hears: each corpus left out, its fold's network heard
+as the box hears (stretched, balanced by a quarter; without the card's statistics head), settled
+on each person alone, on two people at once, on those two told apart again by spectral shape, and
+on everyone as one listener.
 
     .venv/bin/python bench/probes.py lengths      # about 1 minute
     .venv/bin/python bench/probes.py shared       # about 4 minutes
