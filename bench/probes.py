@@ -539,8 +539,8 @@ def stretch(validation: Path = VALIDATION) -> list[str]:
     figure = "; ".join(f"{share:g}: " + " / ".join(f"{np.mean(found[share][k]):.3f}" for k in keys)
                        + f", unsure {unsure[share]:.1%} (below {UNSURE:g})" for share in STRETCHES)
     return [results.row(f"test-time stretch s (each utterance also heard with its spectrum stretched by 1 - s and "
-                        f"1 + s), the folds' int8 models: {' / '.join(keys)}; settled answers below the "
-                        "default min_confidence", figure,
+                        f"1 + s), the folds' int8 networks without the statistics head: {' / '.join(keys)}; "
+                        "settled answers below the default min_confidence", figure,
                         f"s = {STRETCH:g} shipped: up on the LOCO mean and the held-out speakers",
                         ".venv/bin/python bench/probes.py stretch")]
 
