@@ -66,7 +66,7 @@ class FrontEnd:
     def voice(self) -> Voice:
         """Return a fresh :class:`~device.voice.Voice` (nothing heard yet) for this front-end."""
         return Voice(np.asarray(self.voice_prior or np.zeros(self.nfilt), dtype=np.float32),
-                     dynamics_prior=np.asarray(self.dynamics_prior or np.zeros(2 * self.nfilt), dtype=np.float32))
+                     dynamics_prior=np.asarray(self.dynamics_prior) if self.dynamics_prior else None)
 
     def to_dict(self) -> dict:
         out = {k: v for k, v in self.__dict__.items()  # older cards: as they were

@@ -487,9 +487,9 @@ def listening(data: Examples, clips: list[Clip], fe: FrontEnd, seed: int, room: 
 
 def second_opinion(measured, clips: list[Clip], train: np.ndarray, fe: FrontEnd,
                    args) -> tuple[FrontEnd, StatisticsHead | None]:
-    """Return ``fe`` and the statistics head fitted on the ``train`` clips when ``--statistics`` asks
-    for one (:mod:`training.statistics_head`), else ``fe`` as it is and None."""
-    if args.statistics <= 0 or not fe.listener:  # without a listener there is no usual to read against
+    """Return ``fe`` and the statistics head fitted on the ``train`` clips where :func:`measured`
+    measured them (:mod:`training.statistics_head`), else ``fe`` as it is and None."""
+    if measured is None:
         return fe, None
     from . import statistics_head
 
@@ -497,7 +497,8 @@ def second_opinion(measured, clips: list[Clip], train: np.ndarray, fe: FrontEnd,
 
 
 def measured(samples: list[np.ndarray], fe: FrontEnd, args):
-    """Return every clip's spectrum and dynamics when ``--statistics`` needs them, else None."""
+    """Return every clip's spectrum and dynamics when ``--statistics`` asks for a head, else None
+    (also without the listener normalisation: there is no listener's usual to read against)."""
     if args.statistics <= 0 or not fe.listener:
         return None
     from . import statistics_head
