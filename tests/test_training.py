@@ -139,7 +139,7 @@ def test_a_statistics_head_is_fitted_per_fold_and_the_report_scores_it_as_the_de
                  *TINY, "--cache", str(tmp_path / "cache"), "--out", str(report), "--folds", "speakers",
                  "--statistics", "0.5"]) == 0
     doc = json.loads(report.read_text())
-    assert doc["recipe"]["statistics"] == 0.5
+    assert doc["recipe"]["statistics"] == 0.5 and doc["recipe"]["statistics_noise"] == [5.0, 25.0]
     card = load(report.with_name("speakers.json"))
     assert card.statistics.weight == 0.5 and card.statistics.pool == 4
     assert len(card.statistics.centre) == 3 * 64 // 4 and len(card.frontend.dynamics_prior) == 128

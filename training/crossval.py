@@ -108,13 +108,14 @@ def main(args) -> int:
     splits.split(clips, holdout)
     clips, samples, data = train.prepare(clips, fe, args, set(holdout))
     plan = folds(args.folds, clips, holdout)
-    statistics = train.measured(samples, fe, args)
+    statistics = train.measured(clips, samples, fe, args)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     recipe = {k: getattr(args, k) for k in (
         "epochs", "copies", "width", "batch", "members", "mixup", "balance", "balance_by", "warp", "crop", "tempo",
         "average", "mix_style", "stem", "band_pool", "band_norm", "speed", "adversary", "hide", "soft_labels",
-        "own_classes", "normalisation", "denoise", "room", "level_jitter", "distil", "hint", "statistics", "seed")}
+        "own_classes", "normalisation", "denoise", "room", "level_jitter", "distil", "hint", "statistics",
+        "statistics_noise", "seed")}
     names = sorted({c.corpus for c in clips})
     before = earlier(out, recipe, names) if args.resume else {}
     doc: dict = {"command": "python -m training " + shlex.join(args.argv), "recipe": recipe,

@@ -6,6 +6,11 @@ Each training clip is heard as a box settled on its speaker hears it: its mean s
 the emotions from those numbers; the mean training speaker's dynamics become the front-end's
 ``dynamics_prior`` (what a box that has heard nobody takes its listener's to be).
 
+A box lives in a room with steady noise of its own, and the noise moves every number the head
+reads. So each training speaker is also heard once more through noise of their own (white or pink,
+at one SNR from ``--statistics-noise``), as a second listener read against their own mean in that
+noise (:func:`in_their_noise`).
+
 :data:`POOL`, :data:`STRENGTH` and the shipped weight were chosen on the validation folds' own
 int8 models with ``bench/probes.py statistics`` (README: a second opinion from the utterance's statistics).
 """
@@ -13,6 +18,7 @@ int8 models with ``bench/probes.py statistics`` (README: a second opinion from t
 from __future__ import annotations
 
 import logging
+import zlib
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -22,6 +28,7 @@ from device.errors import NoSpeech
 from device.features import FrontEnd, dynamics, spectrum, speech_features
 from device.statistics import StatisticsHead, coarse
 
+from .augment import add_noise, pink, white
 from .corpora import LABELS, Clip
 
 log = logging.getLogger(__name__)
@@ -34,10 +41,12 @@ STRENGTH = 0.01
 
 @dataclass(frozen=True)
 class Measured:
-    """Every clip's mean spectrum and dynamics as the front-end measures them (NaN rows: no speech)."""
+    """Every clip's mean spectrum and dynamics as the front-end measures them (NaN rows: no speech),
+    and the same again for the clips in their speaker's noise, if measured there."""
 
     spectra: np.ndarray
     dynamics: np.ndarray
+    in_noise: Measured | None = None
 
     @property
     def speech(self) -> np.ndarray:
@@ -45,8 +54,32 @@ class Measured:
         return ~np.isnan(self.spectra[:, 0])
 
 
-def measure(samples: list[np.ndarray], fe: FrontEnd) -> Measured:
-    """Return the mean spectrum and dynamics of each recording's speech, as the device measures them."""
+def measure(samples: list[np.ndarray], fe: FrontEnd, speakers: list[str] | None = None,
+            snr_db: tuple[float, float] | None = None, seed: int = 0) -> Measured:
+    """Return the mean spectrum and dynamics of each recording's speech, as the device measures them;
+    with ``speakers`` and ``snr_db``, also of each in its speaker's noise (:func:`in_their_noise`)."""
+    clean = _measure(samples, fe)
+    if speakers is None or snr_db is None:
+        return clean
+    return replace(clean, in_noise=_measure(in_their_noise(samples, speakers, snr_db, seed), fe))
+
+
+def in_their_noise(samples: list[np.ndarray], speakers: list[str], snr_db: tuple[float, float],
+                   seed: int = 0) -> list[np.ndarray]:
+    """Return each recording in its speaker's steady noise: one colour (white or pink) and one SNR
+    drawn from ``snr_db`` per speaker, from ``seed`` and the speaker's name alone."""
+    heard: dict[str, tuple] = {}
+    noisy = []
+    for x, who in zip(samples, speakers, strict=True):
+        if who not in heard:
+            rng = np.random.default_rng([seed, zlib.crc32(who.encode())])
+            heard[who] = ((white, pink)[rng.integers(2)], rng.uniform(*snr_db), rng)
+        colour, snr, rng = heard[who]
+        noisy.append(add_noise(x, colour(len(x), rng), snr))
+    return noisy
+
+
+def _measure(samples: list[np.ndarray], fe: FrontEnd) -> Measured:
     spectra = np.full((len(samples), fe.nfilt), np.nan)
     moves = np.full((len(samples), 2 * fe.nfilt), np.nan)
     for i, x in enumerate(tqdm(samples, desc="statistics", unit="clip", leave=False)):
@@ -71,16 +104,12 @@ def fit(measured: Measured, clips: list[Clip], train: np.ndarray, fe: FrontEnd, 
     from sklearn.linear_model import LogisticRegression
 
     rows = np.array([i for i in train if measured.speech[i]])
-    speakers = np.array([clips[i].speaker for i in rows])
-    spectra, moves = measured.spectra[rows], measured.dynamics[rows]
-    relative = np.empty((len(rows), 3 * fe.nfilt))
-    means = []
-    for who in np.unique(speakers):
-        mine = speakers == who
-        means.append(moves[mine].mean(axis=0))
-        relative[mine] = settled(spectra[mine], moves[mine])
-    x = np.stack([coarse(r, pool) for r in relative])
+    x, means = _listened(measured, clips, rows, pool)
     labels = np.array([LABELS.index(clips[i].label) for i in rows])
+    if measured.in_noise is not None:  # each speaker in their noise: one more listener to learn from
+        rows = np.array([i for i in train if measured.in_noise.speech[i]])
+        x = np.vstack([x, _listened(measured.in_noise, clips, rows, pool)[0]])
+        labels = np.concatenate([labels, [LABELS.index(clips[i].label) for i in rows]])
     centre, scale = x.mean(axis=0), x.std(axis=0) + 1e-9
     model = LogisticRegression(C=strength, max_iter=3000, class_weight="balanced", random_state=seed)
     model.fit((x - centre) / scale, labels)
@@ -90,9 +119,23 @@ def fit(measured: Measured, clips: list[Clip], train: np.ndarray, fe: FrontEnd, 
     if len(model.classes_) == 2:  # one row for the second class: as a softmax, half of it each way
         weights, bias = np.vstack([-weights, weights]) / 2, np.array([-bias[0], bias[0]]) / 2
     coef[model.classes_], intercept[model.classes_] = weights, bias
-    log.info("statistics head: %d clips of %d speakers, %d inputs, weight %g", len(rows), len(means), x.shape[1],
-             weight)
+    log.info("statistics head: %d readings of %d speakers%s, %d inputs, weight %g", len(x), len(means),
+             " (and in noise)" if measured.in_noise is not None else "", x.shape[1], weight)
     head = StatisticsHead(pool=pool, centre=tuple(centre), scale=tuple(scale), coef=tuple(map(tuple, coef)),
                           intercept=tuple(intercept), weight=weight)
     fe = replace(fe, dynamics_prior=tuple(np.mean(means, axis=0)))
     return FrontEnd.from_dict(fe.to_dict()), StatisticsHead.from_dict(head.to_dict())  # as the card keeps them
+
+
+def _listened(measured: Measured, clips: list[Clip], rows: np.ndarray, pool: int) -> tuple[np.ndarray, list]:
+    """Return the coarse statistics of the clips at ``rows``, each relative to its own speaker's
+    mean, and each speaker's mean dynamics."""
+    speakers = np.array([clips[i].speaker for i in rows])
+    spectra, moves = measured.spectra[rows], measured.dynamics[rows]
+    relative = np.empty((len(rows), spectra.shape[1] + moves.shape[1]))
+    means = []
+    for who in np.unique(speakers):
+        mine = speakers == who
+        means.append(moves[mine].mean(axis=0))
+        relative[mine] = settled(spectra[mine], moves[mine])
+    return np.stack([coarse(r, pool) for r in relative]), means

@@ -135,6 +135,9 @@ def add_recipe(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
                    help="fit a logistic regression on each utterance's coarse statistics relative to its "
                         "listener's usual and blend its log-probabilities into the network's at this weight "
                         "(the card's statistics head; 0: none; with the listener normalisation only)")
+    p.add_argument("--statistics-noise", type=snr_range, default=(5.0, 25.0), metavar="LOW,HIGH",
+                   help="the head also learns from each training speaker in steady noise of their own, white or "
+                        "pink at one SNR (dB) from LOW to HIGH (none: from the clean clips alone)")
     p.add_argument("--normalisation", choices=NORMALISATIONS, default="listener",
                    help="utterance: each utterance to zero mean and unit variance; listener: each frame "
                         "relative to the listener's mean spectrum, which the box learns as it hears them")
@@ -331,6 +334,19 @@ def own_class_accuracy(classes: int):
     return accuracy
 
 
+def snr_range(text: str) -> tuple[float, float] | None:
+    """Return the SNR range ``LOW,HIGH`` (dB) that ``text`` names, or None for ``none``."""
+    if text == "none":
+        return None
+    try:
+        low, high = map(float, text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: give LOW,HIGH in dB (e.g. 5,25) or none") from None
+    if low > high:
+        raise argparse.ArgumentTypeError(f"{text!r}: LOW is above HIGH")
+    return low, high
+
+
 def check(args) -> None:
     """Refuse, in one line and before any feature is computed, a recipe whose options cannot go together."""
     averaged_epochs(args.epochs, args.average)
@@ -496,14 +512,15 @@ def second_opinion(measured, clips: list[Clip], train: np.ndarray, fe: FrontEnd,
     return statistics_head.fit(measured, clips, train, fe, args.statistics, args.seed)
 
 
-def measured(samples: list[np.ndarray], fe: FrontEnd, args):
-    """Return every clip's spectrum and dynamics when ``--statistics`` asks for a head, else None
-    (also without the listener normalisation: there is no listener's usual to read against)."""
+def measured(clips: list[Clip], samples: list[np.ndarray], fe: FrontEnd, args):
+    """Return every clip's spectrum and dynamics (also in its speaker's noise, with
+    ``--statistics-noise``) when ``--statistics`` asks for a head, else None (also without the
+    listener normalisation: there is no listener's usual to read against)."""
     if args.statistics <= 0 or not fe.listener:
         return None
     from . import statistics_head
 
-    return statistics_head.measure(samples, fe)
+    return statistics_head.measure(samples, fe, [c.speaker for c in clips], args.statistics_noise, args.seed)
 
 
 def frontend(args) -> FrontEnd:
@@ -535,7 +552,7 @@ def main(args) -> int:
     data = data.take(train)
     fe, references = listening(data, clips, fe, args.seed, args.room, args.level_jitter)
     model = fit_model(data, fe, args, clips, references, taught(clips, samples, train, args))
-    fe, head = second_opinion(measured(samples, fe, args), clips, train, fe, args)
+    fe, head = second_opinion(measured(clips, samples, fe, args), clips, train, fe, args)
     names = sorted({c.corpus for c in clips})
     training = {
         "command": "python -m training " + shlex.join(args.argv),
