@@ -137,7 +137,7 @@ def test_a_statistics_head_is_fitted_per_fold_and_the_report_scores_it_as_the_de
     report = tmp_path / "validation" / "emotune-ser.validation.json"
     assert main(["ser-validate", "--corpus", f"ravdess={ravdess48k}", "--holdout", "ravdess:03", "--members", "1",
                  *TINY, "--cache", str(tmp_path / "cache"), "--out", str(report), "--folds", "speakers",
-                 "--statistics", "0.5"]) == 0
+                 "--statistics", "0.5", "--statistics-noise", "5,25"]) == 0
     doc = json.loads(report.read_text())
     assert doc["recipe"]["statistics"] == 0.5 and doc["recipe"]["statistics_noise"] == [5.0, 25.0]
     card = load(report.with_name("speakers.json"))
