@@ -84,7 +84,7 @@ def test_a_head_fitted_also_in_noise_learns_from_both_and_keeps_the_clean_prior(
 
 
 def test_a_bad_noise_range_is_refused_in_one_line(tmp_path, capsys):
-    for bad, why in (("25,5", "LOW is above HIGH"), ("loud", "give LOW,HIGH in dB")):
+    for bad, why in (("25,5", "LO is above HI"), ("loud", "expected LO,HI such as 5,25 (dB) or none")):
         with pytest.raises(SystemExit):
             main(["ser", "--corpus", f"ravdess={tmp_path}", "--out", str(tmp_path / "m.json"),
                   "--statistics-noise", bad])

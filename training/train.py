@@ -135,9 +135,9 @@ def add_recipe(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
                    help="fit a logistic regression on each utterance's coarse statistics relative to its "
                         "listener's usual and blend its log-probabilities into the network's at this weight "
                         "(the card's statistics head; 0: none; with the listener normalisation only)")
-    p.add_argument("--statistics-noise", type=snr_range, default=None, metavar="LOW,HIGH",
+    p.add_argument("--statistics-noise", type=snr_range, default=None, metavar="LO,HI",
                    help="the head also learns from each training speaker in steady noise of their own, white or "
-                        "pink at one SNR (dB) from LOW to HIGH (none: from the clean clips alone; 5,25 was "
+                        "pink at one SNR (dB) from LO to HI (none: from the clean clips alone; 5,25 was "
                         "measured and not kept, see the README)")
     p.add_argument("--normalisation", choices=NORMALISATIONS, default="listener",
                    help="utterance: each utterance to zero mean and unit variance; listener: each frame "
@@ -162,12 +162,18 @@ def add_recipe(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     return p
 
 
-def speed_range(text: str) -> tuple[float, float]:
-    """Parse ``--speed LO,HI``: two factors around 1, e.g. ``0.9,1.1``."""
+def number_pair(text: str, example: str) -> tuple[float, float]:
+    """Return the two numbers of ``LO,HI`` in ``text``; an ArgumentTypeError shows ``example``."""
     try:
         lo, hi = (float(v) for v in text.split(","))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected LO,HI such as 0.9,1.1, not {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected LO,HI such as {example}, not {text!r}") from None
+    return lo, hi
+
+
+def speed_range(text: str) -> tuple[float, float]:
+    """Parse ``--speed LO,HI``: two factors around 1, e.g. ``0.9,1.1``."""
+    lo, hi = number_pair(text, "0.9,1.1")
     if not 0.5 <= lo <= 1.0 <= hi <= 2.0:
         raise argparse.ArgumentTypeError(f"--speed {text}: need 0.5 <= LO <= 1 <= HI <= 2")
     return lo, hi
@@ -336,16 +342,13 @@ def own_class_accuracy(classes: int):
 
 
 def snr_range(text: str) -> tuple[float, float] | None:
-    """Return the SNR range ``LOW,HIGH`` (dB) that ``text`` names, or None for ``none``."""
+    """Parse ``--statistics-noise LO,HI``: an SNR range in dB, e.g. ``5,25``; None for ``none``."""
     if text == "none":
         return None
-    try:
-        low, high = map(float, text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: give LOW,HIGH in dB (e.g. 5,25) or none") from None
-    if low > high:
-        raise argparse.ArgumentTypeError(f"{text!r}: LOW is above HIGH")
-    return low, high
+    lo, hi = number_pair(text, "5,25 (dB) or none")
+    if lo > hi:
+        raise argparse.ArgumentTypeError(f"--statistics-noise {text}: LO is above HI")
+    return lo, hi
 
 
 def check(args) -> None:
