@@ -93,7 +93,7 @@ STRETCH = 0.1
 (:func:`stretched`): it answers the mean of the utterance as heard, and as heard from a voice 10 %
 lower and 10 % higher in formants. On the validation folds of three models it raised a settled
 box's leave-one-corpus-out mean and held-out speakers every time, by about a point or less, and
-left the answers a little less sure (README: hearing each utterance stretched)."""
+left the answers a little less sure (docs/speech-model.md: how the box decides from the scores)."""
 
 MAX_STRETCH = 0.3
 """The most a stretch may be (a setting or ``--stretch``): beyond it a voice is no longer one the

@@ -10,10 +10,10 @@ A box lives in a room with steady noise of its own, and the noise moves every nu
 reads. With ``--statistics-noise`` each training speaker is also heard once more through noise of
 their own (white or pink, at one SNR from that range), as a second listener read against their own
 mean in that noise (:func:`in_their_noise`); validated on all six folds it moved every figure by
-a point or less, so the shipped recipe leaves it off (README).
+a point or less, so the shipped recipe leaves it off (docs/speech-model.md).
 
 :data:`POOL`, :data:`STRENGTH` and the shipped weight were chosen on the validation folds' own
-int8 models with ``bench/probes.py statistics`` (README: a second opinion from the utterance's statistics).
+int8 models with ``bench/probes.py statistics`` (docs/speech-model.md: how the statistics head was chosen).
 """
 
 from __future__ import annotations

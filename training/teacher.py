@@ -40,7 +40,7 @@ SHORTEST = RATE
 """Clips shorter than this many samples are padded with silence (the encoder reads 1.6 s windows)."""
 STRENGTH = 0.001
 """The teacher's inverse regularisation C: of 0.001, 0.003 and 0.01 it gave the best
-corpus-held-out mean of the teacher alone (0.449, 0.443, 0.433; see the README)."""
+corpus-held-out mean of the teacher alone (0.449, 0.443, 0.433; see docs/speech-model.md)."""
 FOLDS = 5
 
 

@@ -75,33 +75,33 @@ def add_recipe(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
                         "share of each epoch; in between tempers the larger corpora")
     p.add_argument("--balance-by", choices=("corpus", "speaker"), default="corpus",
                    help="what --balance tempers: each corpus's share, or each speaker's (a corpus of few "
-                        "voices then weighs less than one of many; measured and not kept, see the README)")
+                        "voices then weighs less than one of many; measured and not kept, see docs/speech-model.md)")
     p.add_argument("--speed", type=speed_range, default=Augmenter.speed, metavar="LO,HI",
                    help="range of the speed (and pitch) change of the augmented copies (default 0.92,1.08)")
     p.add_argument("--warp", type=float, default=0.1, metavar="SHARE",
                    help="stretch each training window's spectrum along frequency by a random factor within "
                         "1 +- SHARE, fresh every epoch (vocal tract length perturbation; 0: off; 0.2 was measured "
-                        "and loses held-out speakers, see the README)")
+                        "and loses held-out speakers, see docs/speech-model.md)")
     p.add_argument("--crop", type=float, default=0.0, metavar="SHARE",
                    help="cut this share of the training examples, fresh every epoch, to a random stretch of their "
                         "speech between half a second and all of it, as a short press or a single word gives "
-                        "(0: off; 0.5 was measured and not kept, see the README)")
+                        "(0: off; 0.5 was measured and not kept, see docs/speech-model.md)")
     p.add_argument("--tempo", type=float, default=0.0, metavar="SHARE",
                    help="say each training example, fresh every epoch, faster or slower by a random factor within "
                         "1 +- SHARE, its spectrum unchanged (the frames resampled along time; 0: off; 0.2 was "
-                        "measured and not kept, see the README)")
+                        "measured and not kept, see docs/speech-model.md)")
     p.add_argument("--average", type=float, default=0.0, metavar="SHARE",
                    help="hold the learning rate where the last SHARE of the epochs begins and average the "
                         "weights over them (stochastic weight averaging; 0: off; 0.3 was measured and not kept, "
-                        "see the README)")
+                        "see docs/speech-model.md)")
     p.add_argument("--mix-style", type=float, default=0.0, metavar="P",
                    help="with probability P per batch, mix each example's feature statistics over time with "
                         "another's after the stem and the first block (MixStyle; training only; 0: off; 0.5 was "
-                        "measured and not kept, see the README)")
+                        "measured and not kept, see docs/speech-model.md)")
     p.add_argument("--stem", choices=("1d", "2d"), default="1d",
                    help="first layer: one convolution over all bands at once (1d), or small 3 x 3 patches of "
                         "time and band first, the same filters at every pitch (2d; measured and not kept, "
-                        "see the README)")
+                        "see docs/speech-model.md)")
     p.add_argument("--band-pool", type=int, default=1, metavar="N",
                    help="the network first averages each run of N neighbouring mel bands, a coarser spectrum "
                         "(1: off; it must divide the bands)")
@@ -113,24 +113,24 @@ def add_recipe(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--hide", choices=("corpus", "speaker"), default="corpus",
                    help="what the --adversary learns to tell apart, and so what the pooled features learn to "
                         "hide: the corpus, or the speaker (who spoke, in any corpus; speaker at 0.3 was measured "
-                        "and not kept, see the README)")
+                        "and not kept, see docs/speech-model.md)")
     p.add_argument("--soft-labels", type=float, default=0.0, metavar="SHARE",
                    help="share of each label spread over the other emotions by their nearness on the circumplex "
-                        "(0: plain labels; measured and not kept, see the README)")
+                        "(0: plain labels; measured and not kept, see docs/speech-model.md)")
     p.add_argument("--own-classes", action=argparse.BooleanOptionalAction, default=False,
                    help="score each example only among the emotions its corpus has (a softmax over those), so a "
                         "corpus that never acts calm does not teach that its voices are never calm "
-                        "(measured and not kept, see the README)")
+                        "(measured and not kept, see docs/speech-model.md)")
     p.add_argument("--distil", type=float, default=0.0, metavar="SHARE",
                    help="blend each label with the opinion of a teacher that never heard its speaker: a "
                         "classifier on a pretrained speaker encoder's embeddings (training/teacher.py; needs "
                         "training/requirements-teacher.txt); SHARE of each target is the teacher's (0: off; 0.5 "
-                        "was measured and not kept, see the README)")
+                        "was measured and not kept, see docs/speech-model.md)")
     p.add_argument("--hint", type=float, default=0.0, metavar="WEIGHT",
                    help="a second head, left behind, learns to tell from the pooled features the pretrained "
                         "speaker encoder's embedding of the utterance with the speaker's own mean and spread taken "
                         "away (training/teacher.py); WEIGHT times its squared error joins the loss (0: off; 1 was "
-                        "measured and not kept, see the README)")
+                        "measured and not kept, see docs/speech-model.md)")
     p.add_argument("--statistics", type=float, default=0.25, metavar="WEIGHT",
                    help="fit a logistic regression on each utterance's coarse statistics relative to its "
                         "listener's usual and blend its log-probabilities into the network's at this weight "
@@ -138,14 +138,14 @@ def add_recipe(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--statistics-noise", type=snr_range, default=None, metavar="LO,HI",
                    help="the head also learns from each training speaker in steady noise of their own, white or "
                         "pink at one SNR (dB) from LO to HI (none: from the clean clips alone; 5,25 was "
-                        "measured and not kept, see the README)")
+                        "measured and not kept, see docs/speech-model.md)")
     p.add_argument("--normalisation", choices=NORMALISATIONS, default="listener",
                    help="utterance: each utterance to zero mean and unit variance; listener: each frame "
                         "relative to the listener's mean spectrum, which the box learns as it hears them")
     p.add_argument("--denoise", type=float, default=0.0, metavar="SHARE",
                    help="front-end: take SHARE times each band's noise floor (the recording's quietest tenth "
                         "of frames) off the speech before the log, on the box as in training (0: off; 2 was "
-                        "measured and not kept, see the README)")
+                        "measured and not kept, see docs/speech-model.md)")
     p.add_argument("--room", choices=ROOMS, default="level",
                    help="listener: how an augmented copy's reference follows the room the augmentation made: "
                         "bands (its noise, colour and echo, as a box settled in that room hears), level "
@@ -153,7 +153,7 @@ def add_recipe(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--level-jitter", type=float, default=0.0, metavar="DB",
                    help="with listener normalisation, move each example's listener reference up or down by a "
                         "level within +-DB (the listener nearer or further from the box; 0: off; 6 was measured "
-                        "and not kept, see the README)")
+                        "and not kept, see docs/speech-model.md)")
     p.add_argument("--seed", type=int, default=20261125)
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     p.add_argument("--noise-snr", type=float, default=10.0, help="SNR (dB) of the white-noise evaluation")
