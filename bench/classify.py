@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import results  # noqa: E402
+from bench import results, validation  # noqa: E402
 from device import card  # noqa: E402
 from training import corpora  # noqa: E402
 
@@ -79,42 +79,6 @@ def peak_rss_mb(command: list[str]) -> float:
     return int(done.stdout) / 1024
 
 
-def card_rows(model: card.ModelCard) -> list[str]:
-    """Return the results rows of the validation figures on the model's card, with the command that made them.
-
-    A model that hears speech relative to its listener is scored as a settled box and, where the
-    report has it, at the first press (a box that has heard nobody yet).
-    """
-    validation = model.metrics["validation"]
-    command, folds = validation["command"], validation["folds"]
-    summary = validation["summary"]
-    box = ", settled box" if "loco_first_press_mean_ua" in summary else ""
-    rows = [results.row(f"UA, int8, leave-one-corpus-out mean (each corpus over its own classes){box}",
-                        f"{summary['loco_mean_ua']:.3f} (lowest {summary['loco_min_ua']:.3f})",
-                        "≥ 0.45, none < 0.35", command)]
-    if box:
-        first = summary["loco_first_press_int8_ua"]
-        rows.append(results.row("UA, int8, leave-one-corpus-out mean, first press (a box that has heard nobody)",
-                                f"{summary['loco_first_press_mean_ua']:.3f} ("
-                                + ", ".join(f"{k} {v:.3f}" for k, v in first.items()) + ")", "", command))
-    rows += [results.row(f"UA, int8, {name} left out (trained on the other corpora){box}", f"{ua:.3f}", "≥ 0.35",
-                         command)
-             for name, ua in summary["loco_int8_ua"].items()]
-    speakers = folds["speakers"]
-    ravdess = speakers["corpora"]["ravdess"]
-    actors = ", ".join(s.split(":")[1] for s in speakers["heldout_speakers"] if s.startswith("ravdess:"))
-    conditions = [(f"clean{box}", "int8_clean", "≥ 0.68"), (f"white noise 10 dB SNR{box}", "int8_white_10db", "≥ 0.60")]
-    if "int8_clean_first" in ravdess:
-        conditions.append(("clean, first press", "int8_clean_first", ""))
-    rows += [results.row(f"UA, int8, new RAVDESS actors {actors}, {what}", f"{ravdess[key]['ua']:.3f}", target, command)
-             for what, key, target in conditions]
-    rows += [results.row(f"UA, int8, held-out speakers of {name}{box}", f"{m['int8_clean']['ua']:.3f}", "", command)
-             for name, m in speakers["corpora"].items() if name != "ravdess"]
-    rows.append(results.row("int8 accuracy drop from float, held-out speakers",
-                            f"{speakers['int8_drop_points']:+.2f} points", "≤ 1.5 points", command))
-    return rows
-
-
 def main() -> int:
     p = results.parser(__doc__)
     p.add_argument("--data", type=Path, default=RAVDESS, help="RAVDESS 16 kHz FLAC tree")
@@ -141,7 +105,7 @@ def main() -> int:
             results.row("classify peak memory, one 60-minute recording (RSS)", f"{long_rss:.0f} MB",
                         "< 200 MB, not growing with the file", COMMAND),
             results.row("int8 model size", f"{size_kb:.0f} KB", "≤ 300 KB", COMMAND),
-            *card_rows(model),
+            *validation.rows(model.metrics["validation"]),  # the card's figures, as bench/validation.py
         ])
     return 0
 

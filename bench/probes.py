@@ -424,33 +424,45 @@ def held_out_audio(validation: Path, held: set[str], rate: int) -> tuple[list, l
 
 
 def held_out_in_noise(corpus: str = "ravdess", snr_db: float = 10.0) -> None:
-    """Print the ``speakers`` fold's UA on the held-out speakers of ``corpus``, clean and with white
-    noise at ``snr_db`` as the validation adds it (the same seeds), settled per speaker and heard as
-    the box hears (stretched, :data:`~device.features.STRETCH`, with the card's statistics head), per share."""
+    """Print the held-out-speaker folds' UA on their held-out speakers of ``corpus`` (every such fold's
+    together, each speaker scored by the fold that held them out), clean and with white noise at
+    ``snr_db`` as the validation adds it (the same seeds), settled per speaker and heard as the box
+    hears (stretched, :data:`~device.features.STRETCH`, with the card's statistics head), per share."""
     from training.dataset import device_utterances, noisy
 
-    card_path, held = folds()["speakers"]
-    card = cards.load(card_path)
-    clips, audio = held_out_audio(VALIDATION, held, card.frontend.sample_rate)
-    model = EmotionModel(card)
-    mine = np.array([c.corpus == corpus for c in clips])
-    speakers = np.array([c.speaker for c in clips])[mine]
-    truth = np.array([c.label for c in clips])[mine]
-    columns = [card.labels.index(c) for c in card.labels if c in set(truth)]
-    for condition, heard in (("clean", audio), (f"white noise {snr_db:g} dB",
-                                                [noisy(x, snr_db, i) for i, x in enumerate(audio)])):
-        utterances = [u for u, m in zip(device_utterances(heard, card.frontend, [c.speaker for c in clips]), mine,
-                                        strict=True) if m]
-        if any(u is None for u in utterances):
-            raise SystemExit(f"bench: a held-out {corpus} clip holds no speech in {condition}")
-        scores = np.stack([model.answer(u, STRETCH) for u in utterances])
+    heard: dict[str, list] = defaultdict(list)  # condition -> (truth, speakers, scores, labels) per fold
+    for name, (card_path, held) in folds().items():
+        if not name.startswith("speakers"):
+            continue
+        card = cards.load(card_path)
+        clips, audio = held_out_audio(VALIDATION, held, card.frontend.sample_rate)
+        model = EmotionModel(card)
+        mine = np.array([c.corpus == corpus for c in clips])
+        for condition, sound in (("clean", audio), (f"white noise {snr_db:g} dB",
+                                                    [noisy(x, snr_db, i) for i, x in enumerate(audio)])):
+            utterances = [u for u, m in zip(device_utterances(sound, card.frontend, [c.speaker for c in clips]),
+                                            mine, strict=True) if m]
+            if any(u is None for u in utterances):
+                raise SystemExit(f"bench: a held-out {corpus} clip of {name} holds no speech in {condition}")
+            heard[condition].append((np.array([c.label for c in clips])[mine],
+                                     np.array([c.speaker for c in clips])[mine],
+                                     np.stack([model.answer(u, STRETCH) for u in utterances]), card.labels))
+    for condition, parts in heard.items():
+        truth = np.concatenate([t for t, _, _, _ in parts])
+        labels = parts[0][3]
+        columns = [labels.index(c) for c in labels if c in set(truth)]
         figures = []
         for share in (0.0, BALANCE):
-            answers = scores.copy()
-            for who in np.unique(speakers):
-                answers[speakers == who] = balanced(scores[speakers == who], share)
-            figures.append(ua(truth, np.array(card.labels)[np.array(columns)[answers[:, columns].argmax(axis=1)]]))
-        print(f"held-out {corpus} speakers, {condition}: UA {figures[0]:.3f}, balanced by {BALANCE:g} {figures[1]:.3f}")
+            answers = []
+            for _, speakers, scores, _ in parts:
+                mine = scores.copy()
+                for who in np.unique(speakers):
+                    mine[speakers == who] = balanced(scores[speakers == who], share)
+                answers.append(mine)
+            said = np.concatenate(answers)[:, columns].argmax(axis=1)
+            figures.append(ua(truth, np.array(labels)[np.array(columns)[said]]))
+        print(f"held-out {corpus} speakers ({len(set(np.concatenate([s for _, s, _, _ in parts])))}), {condition}: "
+              f"UA {figures[0]:.3f}, balanced by {BALANCE:g} {figures[1]:.3f}")
 
 
 def household(truth: np.ndarray, classes: list[str], rng: np.random.Generator, size: int = 40,
@@ -514,7 +526,7 @@ def stretch(validation: Path = VALIDATION) -> list[str]:
         clips, audio = held_out_audio(validation, held, fe.sample_rate)
         who = [c.speaker for c in clips]
         conditions = {"settled": (audio, who), "first press": (audio, None)}
-        if name == "speakers":
+        if name.startswith("speakers"):
             conditions["10 dB"] = ([noisy(x, 10.0, i) for i, x in enumerate(audio)], who)
         for condition, (heard, speakers) in conditions.items():
             windows = device_windows(heard, fe, speakers)

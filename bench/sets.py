@@ -1,9 +1,10 @@
 """Benchmark of ``python -m device classify`` on a set of recordings, as someone evaluating it runs it.
 
 A set is every held-out recording of one corpus (one studio, microphone and cast): for each
-leave-one-corpus-out model the corpus it never heard, for the ``speakers`` fold's model the
-speakers it held out, corpus by corpus. Each set is classified five ways, through the device's
-:class:`~device.recognizer.Recognizer` exactly as ``classify`` does:
+leave-one-corpus-out model the corpus it never heard, for each held-out-speaker fold's model the
+speakers it held out, corpus by corpus (the folds' sets of a corpus are then scored together).
+Each set is classified five ways, through the device's :class:`~device.recognizer.Recognizer`
+exactly as ``classify`` does:
 
 - **each file alone** (``classify --each``): a box's first press, the card's ``clean_first``;
 - **as one set** (``classify``, the default): every file relative to the voice of the whole set
@@ -71,11 +72,14 @@ def corpus_ua(truth: list[str], scores: list[np.ndarray | None]) -> float:
 
 
 def measure() -> dict[str, dict[str, dict[str, float]]]:
-    """Return ``{fold: {corpus: {way: UA}}}``."""
+    """Return ``{group: {corpus: {way: UA}}}``: "leave-one-corpus-out" (each corpus by the fold that
+    left it out) and "held-out speakers" (each corpus's held-out speakers of every ``speakers`` fold
+    together, each scored by the fold that held them out)."""
     from training import corpora  # the corpus loaders: workstation code, like the rest of bench/
 
-    found: dict = defaultdict(dict)
+    heard: dict = defaultdict(lambda: defaultdict(lambda: defaultdict(lambda: ([], []))))
     for name, (card_path, speakers) in folds().items():
+        group = "leave-one-corpus-out" if name.startswith("loco-") else "held-out speakers"
         for corpus in sorted({s.partition(":")[0] for s in speakers}):
             clips = [c for c in corpora.load(corpus, DATA / corpus) if c.speaker in speakers]
             paths = [c.path for c in clips]
@@ -88,10 +92,12 @@ def measure() -> dict[str, dict[str, dict[str, float]]]:
             for way, (grouping, share) in WAYS.items():
                 scores = answers(card_path, paths, groups[grouping], share)
                 row[way] = corpus_ua(truth, [scores[p] for p in paths])
-            found[name][corpus] = row
+                heard[group][corpus][way][0].extend(truth)
+                heard[group][corpus][way][1].extend(scores[p] for p in paths)
             print(f"{name} on {corpus} ({len(clips)} clips): "
                   + ", ".join(f"{way} {v:.3f}" for way, v in row.items()), file=sys.stderr, flush=True)
-    return found
+    return {group: {corpus: {way: corpus_ua(*heard[group][corpus][way]) for way in WAYS}
+                    for corpus in sorted(heard[group])} for group in heard}
 
 
 def main() -> int:
@@ -101,12 +107,7 @@ def main() -> int:
         raise SystemExit(f"bench: no corpora at {DATA}")
     found = measure()
     rows = []
-    loco = {corpus: row for name, by_corpus in found.items() if name.startswith("loco-")
-            for corpus, row in by_corpus.items()}
-    speakers = next((by_corpus for name, by_corpus in found.items() if not name.startswith("loco-")), {})
-    for group, table in (("leave-one-corpus-out", loco), ("held-out speakers", speakers)):
-        if not table:
-            continue
+    for group, table in found.items():
         corpora_named = " / ".join(table)
         for way in WAYS:
             values = [row[way] for row in table.values()]

@@ -53,7 +53,30 @@ def rows(report: dict) -> list[str]:
             for name, m in speakers["corpora"].items() if name != "ravdess"]
     out.append(("int8 accuracy drop from float, held-out speakers", f"{speakers['int8_drop_points']:+.2f} points",
                 "≤ 1.5 points"))
-    return [results.row(what, figure, target, command) for what, figure, target in out]
+    return [results.row(what, figure, target, command) for what, figure, target in out + everyone(report)]
+
+
+def everyone(report: dict) -> list[tuple[str, str, str]]:
+    """Return (what, figure, target) of the held-out-speaker folds taken together, where the report
+    has several (``--speaker-folds``): every speaker of every corpus scored by the fold that never
+    heard them."""
+    summary, folds = report["summary"], [f for name, f in report["folds"].items() if name.startswith("speakers")]
+    if "speakers_all_int8_clean_ua" not in summary:
+        return []
+    actors = sum(s.startswith("ravdess:") for f in folds for s in f["heldout_speakers"])
+    each = f"each held out once ({len(folds)} folds)"
+    out = []
+    for condition, what, target in (("int8_clean", f"clean, {SETTLED}", "≥ 0.68"),
+                                    ("int8_white_10db", f"white noise 10 dB SNR, {SETTLED}", "≥ 0.60"),
+                                    ("int8_clean_first", f"clean, {FIRST}", "")):
+        if (found := summary.get(f"speakers_all_{condition}_ua")) is None:
+            continue
+        if "ravdess" in found:
+            out.append((f"UA, int8, all {actors} RAVDESS actors, {each}, {what}", f"{found['ravdess']:.3f}", target))
+        out.append((f"UA, int8, every speaker of every corpus, {each}, {what}: mean ({' / '.join(found)})",
+                    f"{sum(found.values()) / len(found):.3f} ({' / '.join(f'{v:.3f}' for v in found.values())})",
+                    ""))
+    return out
 
 
 def main() -> int:

@@ -26,3 +26,14 @@ def test_picked_holdout_is_seeded_and_sized():
 def test_unknown_holdout_speaker_is_an_error():
     with pytest.raises(ValueError, match="ravdess:99"):
         splits.split(clips(), ["ravdess:99"])
+
+
+def test_the_rotation_holds_every_other_speaker_out_once_in_groups_alike_in_size():
+    both = clips() + [Clip(Path(f"t{s}.wav"), "sad", f"tess:{s}") for s in ("OAF", "YAF")]
+    first = ["ravdess:03", "ravdess:07", "tess:OAF"]
+    groups = splits.rotation(both, first, 5, seed=1)
+    assert len(groups) == 4
+    held = [s for g in groups for s in g]
+    assert sorted(held + first) == splits.speakers(both)  # everyone once, the first fold's untouched
+    assert {len(g) for g in groups} == {2, 3}  # 9 others dealt on from corpus to corpus
+    assert groups == splits.rotation(both, first, 5, seed=1) != splits.rotation(both, first, 5, seed=2)

@@ -104,17 +104,29 @@ def test_resume_keeps_the_folds_of_the_same_recipe_and_refuses_another(tmp_path)
 
 
 @pytest.mark.slow
-def test_an_interrupted_validation_resumes_where_it_stopped(ravdess48k, tmp_path, caplog):
+def test_every_speaker_is_held_out_once_and_an_interrupted_validation_resumes_where_it_stopped(
+        ravdess48k, tmp_path, caplog):
     report = tmp_path / "validation" / "emotune-ser.validation.json"
     run = ["ser-validate", "--corpus", f"ravdess={ravdess48k}", "--holdout", "ravdess:03", "--members", "1",
-           *TINY, "--cache", str(tmp_path / "cache"), "--out", str(report), "--folds", "speakers"]
+           *TINY, "--cache", str(tmp_path / "cache"), "--out", str(report), "--folds", "speakers",
+           "--speaker-folds", "3"]
     caplog.set_level(logging.INFO)
     assert main(run) == 0
     first = json.loads(report.read_text())
     assert "epoch 1/2" in caplog.text
+    folds = first["folds"]
+    assert sorted(folds) == ["speakers", "speakers-2", "speakers-3"]
+    assert sorted(s for f in folds.values() for s in f["heldout_speakers"]) == ["ravdess:01", "ravdess:02",
+                                                                                "ravdess:03"]
+    # Each actor says each of the eight emotions once, so over the three folds each emotion's recall
+    # is its share of the three actors answered right: UA is the folds' mean.
+    for condition in ("int8_clean", "int8_white_10db", "int8_clean_first"):
+        mean = np.mean([f["corpora"]["ravdess"][condition]["ua"] for f in folds.values()])
+        assert first["summary"][f"speakers_all_{condition}_ua"]["ravdess"] == pytest.approx(mean, abs=1e-4)
     caplog.clear()
     assert main([*run, "--resume"]) == 0
-    assert "fold 1/1 speakers: kept from the earlier report" in caplog.text
+    for n, name in enumerate(["speakers", "speakers-2", "speakers-3"], 1):
+        assert f"fold {n}/3 {name}: kept from the earlier report" in caplog.text
     assert "epoch 1/2" not in caplog.text  # no network was trained again
     assert json.loads(report.read_text()) == first
 

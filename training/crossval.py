@@ -4,6 +4,9 @@ Every fold trains the recipe afresh, quantizes it and scores the clips it never 
 over that corpus's own classes. The folds are:
 
 - ``speakers``: about a fifth of the speakers of every corpus (at least one) held out at once;
+- ``speakers-2`` ... ``speakers-N`` (with ``--speaker-folds N``): the other speakers, dealt into
+  N - 1 more such folds, so that every speaker is held out once; each trains on features whose
+  babble never holds its own held-out voices;
 - ``loco:<corpus>``: one whole corpus held out, the model trained on all the others.
 
 The features of all clips are computed once, with babble noise never drawn from a speaker the
@@ -26,7 +29,7 @@ import numpy as np
 from device.model import EmotionModel
 
 from . import report, splits, train
-from .corpora import Clip
+from .corpora import LABELS, Clip
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +42,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
                    help="which folds: 'speakers', 'loco' (every corpus) or 'loco:NAME', comma-separated")
     p.add_argument("--holdout-fraction", type=float, default=0.2, help="share of each corpus's speakers held out")
     p.add_argument("--holdout", default="", help="the speakers fold's speakers, instead of a seeded draw")
+    p.add_argument("--speaker-folds", type=int, default=1, metavar="N",
+                   help="held-out-speaker folds: the speakers fold and N - 1 more that hold out everyone else once")
     p.add_argument("--out", type=Path, default=Path("models/validation/emotune-ser.validation.json"),
                    help="the report to write; fold models and confusion pictures go beside it")
     p.add_argument("--resume", action="store_true",
@@ -46,13 +51,15 @@ def add_parser(sub) -> argparse.ArgumentParser:
     return p
 
 
-def folds(spec: str, clips: list[Clip], holdout: list[str]) -> dict[str, set[str]]:
-    """Return ``{fold name: held-out speakers}`` for the ``--folds`` ``spec``."""
+def folds(spec: str, clips: list[Clip], holdout: list[str], more: list[list[str]] = ()) -> dict[str, set[str]]:
+    """Return ``{fold name: held-out speakers}`` for the ``--folds`` ``spec``; ``speakers`` brings the
+    ``more`` groups of speakers as folds ``speakers-2``, ``speakers-3``, ..."""
     names = sorted({c.corpus for c in clips})
     out: dict[str, set[str]] = {}
     for item in (s.strip() for s in spec.split(",") if s.strip()):
         if item == "speakers":
             out["speakers"] = set(holdout)
+            out |= {f"speakers-{k}": set(group) for k, group in enumerate(more, 2)}
         elif item == "loco" or item.startswith("loco:"):
             chosen = names if item == "loco" else [item.partition(":")[2]]
             for name in chosen:
@@ -78,9 +85,10 @@ def earlier(out: Path, recipe: dict, names: list[str]) -> dict:
     return doc
 
 
-def summary(results: dict) -> dict:
+def summary(results: dict, clips: list[Clip] = ()) -> dict:
     """Return the headline figures: each left-out corpus's int8 UA, their mean and minimum (and, with
-    ``listener`` normalisation, the mean at a box's first press)."""
+    ``listener`` normalisation, the mean at a box's first press); with several held-out-speaker folds
+    and the ``clips``, each corpus's UA over all of them (:func:`everyone`)."""
     def loco(condition: str) -> dict:
         return {k.removeprefix("loco-"): v["corpora"][k.removeprefix("loco-")][condition]["ua"]
                 for k, v in results.items() if k.startswith("loco-") and condition in v}
@@ -95,7 +103,27 @@ def summary(results: dict) -> dict:
         out["loco_first_press_mean_ua"] = round(float(np.mean(list(first.values()))), 4)
     if "speakers" in results:
         out["speakers_int8_ua"] = {k: v["int8_clean"]["ua"] for k, v in results["speakers"]["corpora"].items()}
+    if clips and len(every := {k: v for k, v in results.items() if k.startswith("speakers")}) > 1:
+        for condition in ("int8_clean", "int8_white_10db", "int8_clean_first"):
+            if all(condition in v for v in every.values()):
+                out[f"speakers_all_{condition}_ua"] = everyone(every, clips, condition)
     return out
+
+
+def everyone(results: dict, clips: list[Clip], condition: str) -> dict[str, float]:
+    """Return each corpus's UA in ``condition`` over all the held-out-speaker folds in ``results`` at
+    once: a class's recall is its clips answered right by the fold that held them out, over all its
+    clips (a clip without speech counts as wrong, as in each fold)."""
+    right: dict[str, np.ndarray] = {}
+    total: dict[str, np.ndarray] = {}
+    for fold in results.values():
+        held = set(fold["heldout_speakers"])
+        for corpus, m in fold["corpora"].items():
+            labels = [LABELS.index(c.label) for c in clips if c.speaker in held and c.corpus == corpus]
+            right[corpus] = right.get(corpus, 0) + np.diag(np.array(m[condition]["confusion"]))
+            total[corpus] = total.get(corpus, 0) + np.bincount(labels, minlength=len(LABELS))
+    return {corpus: round(float((right[corpus][total[corpus] > 0] / total[corpus][total[corpus] > 0]).mean()), 4)
+            for corpus in sorted(right)}
 
 
 def main(args) -> int:
@@ -107,7 +135,8 @@ def main(args) -> int:
                or splits.per_corpus_holdout(clips, args.holdout_fraction, args.seed))
     splits.split(clips, holdout)
     clips, samples, data = train.prepare(clips, fe, args, set(holdout))
-    plan = folds(args.folds, clips, holdout)
+    more = splits.rotation(clips, holdout, args.speaker_folds, args.seed) if args.speaker_folds > 1 else []
+    plan = folds(args.folds, clips, holdout, more)
     statistics = train.measured(clips, samples, fe, args)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -127,7 +156,8 @@ def main(args) -> int:
         log.info("fold %d/%d %s: holding out %d speakers", n, len(plan), name, len(held))
         test = np.array([i for i, c in enumerate(clips) if c.speaker in held], dtype=np.int64)
         rest = np.setdiff1d(np.arange(len(clips)), test)
-        fold_data = data.take(rest)
+        # A fold of the rotation holds out other voices than the features' babble was kept from.
+        fold_data = (train.prepare(clips, fe, args, held)[2] if name.startswith("speakers-") else data).take(rest)
         fold_fe, references = train.listening(fold_data, clips, fe, args.seed, args.room, args.level_jitter)
         model = train.fit_model(fold_data, fold_fe, args, clips, references, train.taught(clips, samples, rest, args))
         fold_fe, head = train.second_opinion(statistics, clips, rest, fold_fe, args)
@@ -137,7 +167,7 @@ def main(args) -> int:
         result = report.score(model, int8, fold_fe, [clips[i] for i in test], [samples[i] for i in test],
                               args.noise_snr, fold_card.with_suffix(""))
         doc["folds"][name] = {"heldout_speakers": sorted(held), "clips": len(test), **result}
-        doc["summary"] = summary(doc["folds"])
+        doc["summary"] = summary(doc["folds"], clips)
         doc["minutes"] = round(before.get("minutes", 0.0) + (time.time() - started) / 60, 1)
         out.write_text(json.dumps(doc, indent=1) + "\n")
         log.info("fold %s done; so far %s", name, json.dumps(doc["summary"]))

@@ -34,3 +34,18 @@ def split(clips: list[Clip], holdout: list[str]) -> tuple[list[Clip], list[Clip]
         raise ValueError(f"held-out speakers not in the data: {', '.join(sorted(unknown))}")
     held = set(holdout)
     return [c for c in clips if c.speaker not in held], [c for c in clips if c.speaker in held]
+
+
+def rotation(clips: list[Clip], first: list[str], folds: int, seed: int) -> list[list[str]]:
+    """Return ``folds - 1`` groups of speakers that, with ``first`` (the ``speakers`` fold's), hold
+    out every speaker of ``clips`` exactly once: each corpus's other speakers, in a seeded order,
+    dealt one to a group in turn, the deal going on from corpus to corpus so the groups stay
+    alike in size. A corpus with fewer speakers than groups is held out by only some of them."""
+    groups: list[list[str]] = [[] for _ in range(folds - 1)]
+    turn = 0
+    for name in sorted({c.corpus for c in clips}):
+        rest = [s for s in speakers([c for c in clips if c.corpus == name]) if s not in set(first)]
+        for speaker in random.Random(f"{seed}:{name}").sample(rest, len(rest)):
+            groups[turn % len(groups)].append(speaker)
+            turn += 1
+    return [sorted(g) for g in groups]
