@@ -37,3 +37,4 @@ def test_the_rotation_holds_every_other_speaker_out_once_in_groups_alike_in_size
     assert sorted(held + first) == splits.speakers(both)  # everyone once, the first fold's untouched
     assert {len(g) for g in groups} == {2, 3}  # 9 others dealt on from corpus to corpus
     assert groups == splits.rotation(both, first, 5, seed=1) != splits.rotation(both, first, 5, seed=2)
+    assert len(splits.rotation(both, first, 20, seed=1)) == 9  # one each; no fold holds out nobody

@@ -190,6 +190,12 @@ def test_a_stretch_or_pace_share_outside_0_to_1_is_refused_in_one_line(option, s
         main(["ser", "--corpus", f"ravdess={tmp_path / 'none'}", "--out", str(tmp_path / "m.json"), option, share])
 
 
+def test_no_held_out_speaker_fold_at_all_is_refused_in_one_line(tmp_path):
+    with pytest.raises(SystemExit, match="^--speaker-folds 0: give 1 [(]the speakers fold alone[)] or more"):
+        main(["ser-validate", "--corpus", f"ravdess={tmp_path / 'none'}", "--out", str(tmp_path / "v.json"),
+              "--speaker-folds", "0"])
+
+
 @pytest.mark.parametrize("pool", ["0", "3"])
 def test_a_band_pool_that_does_not_divide_the_bands_is_refused_in_one_line(pool, tmp_path):
     with pytest.raises(SystemExit, match=f"^--band-pool {pool}: give a whole number of at least 1 that divides the 64"):

@@ -129,6 +129,8 @@ def everyone(results: dict, clips: list[Clip], condition: str) -> dict[str, floa
 def main(args) -> int:
     started = time.time()
     train.check(args)  # a bad recipe is said now, not after the features
+    if args.speaker_folds < 1:
+        raise SystemExit(f"--speaker-folds {args.speaker_folds}: give 1 (the speakers fold alone) or more")
     fe = train.frontend(args)
     clips = train.clip_set(train.parse_corpora(args.corpus))
     holdout = ([s for s in args.holdout.split(",") if s]

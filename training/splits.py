@@ -40,7 +40,8 @@ def rotation(clips: list[Clip], first: list[str], folds: int, seed: int) -> list
     """Return ``folds - 1`` groups of speakers that, with ``first`` (the ``speakers`` fold's), hold
     out every speaker of ``clips`` exactly once: each corpus's other speakers, in a seeded order,
     dealt one to a group in turn, the deal going on from corpus to corpus so the groups stay
-    alike in size. A corpus with fewer speakers than groups is held out by only some of them."""
+    alike in size. A corpus with fewer speakers than groups is held out by only some of them, and
+    a group no speaker is left for is not returned."""
     groups: list[list[str]] = [[] for _ in range(folds - 1)]
     turn = 0
     for name in sorted({c.corpus for c in clips}):
@@ -48,4 +49,4 @@ def rotation(clips: list[Clip], first: list[str], folds: int, seed: int) -> list
         for speaker in random.Random(f"{seed}:{name}").sample(rest, len(rest)):
             groups[turn % len(groups)].append(speaker)
             turn += 1
-    return [sorted(g) for g in groups]
+    return [sorted(g) for g in groups if g]
