@@ -123,6 +123,9 @@ def test_every_speaker_is_held_out_once_and_an_interrupted_validation_resumes_wh
     for condition in ("int8_clean", "int8_white_10db", "int8_clean_first"):
         mean = np.mean([f["corpora"]["ravdess"][condition]["ua"] for f in folds.values()])
         assert first["summary"][f"speakers_all_{condition}_ua"]["ravdess"] == pytest.approx(mean, abs=1e-4)
+        assert report.with_name(f"speakers-all.ravdess.confusion-{condition.removeprefix('int8_')}.png").is_file()
+    assert report.with_name("speakers.ravdess.confusion-clean.png").is_file()
+    assert not list(report.parent.glob("speakers-2.*.png"))  # the rotation's pictures are the pooled ones
     caplog.clear()
     assert main([*run, "--resume"]) == 0
     for n, name in enumerate(["speakers", "speakers-2", "speakers-3"], 1):

@@ -6,7 +6,8 @@ over that corpus's own classes. The folds are:
 - ``speakers``: about a fifth of the speakers of every corpus (at least one) held out at once;
 - ``speakers-2`` ... ``speakers-N`` (with ``--speaker-folds N``): the other speakers, dealt into
   N - 1 more such folds, so that every speaker is held out once; each trains on features whose
-  babble never holds its own held-out voices;
+  babble never holds its own held-out voices, and the report adds each corpus's figures over all
+  the held-out-speaker folds at once (their confusion pictures are drawn only pooled);
 - ``loco:<corpus>``: one whole corpus held out, the model trained on all the others.
 
 The features of all clips are computed once, with babble noise never drawn from a speaker the
@@ -28,7 +29,7 @@ import numpy as np
 
 from device.model import EmotionModel
 
-from . import report, splits, train
+from . import plots, report, splits, train
 from .corpora import LABELS, Clip
 
 log = logging.getLogger(__name__)
@@ -166,11 +167,29 @@ def main(args) -> int:
         fold_card = out.with_name(f"{name}.json")
         training = {"fold": name, "heldout_speakers": sorted(held), "examples": len(fold_data)}
         int8 = EmotionModel(report.write_int8(model, fold_fe, fold_data, fold_card, training, references, head))
+        pictures = None if name.startswith("speakers-") else fold_card.with_suffix("")  # the rotation: pooled
         result = report.score(model, int8, fold_fe, [clips[i] for i in test], [samples[i] for i in test],
-                              args.noise_snr, fold_card.with_suffix(""))
+                              args.noise_snr, pictures)
         doc["folds"][name] = {"heldout_speakers": sorted(held), "clips": len(test), **result}
         doc["summary"] = summary(doc["folds"], clips)
         doc["minutes"] = round(before.get("minutes", 0.0) + (time.time() - started) / 60, 1)
         out.write_text(json.dumps(doc, indent=1) + "\n")
         log.info("fold %s done; so far %s", name, json.dumps(doc["summary"]))
+    draw_everyone(doc, out)
     return 0
+
+
+def draw_everyone(doc: dict, out: Path) -> None:
+    """Draw each corpus's int8 confusion over every held-out-speaker fold of the report ``doc`` at
+    once (:func:`everyone`), beside it at ``out``: ``speakers-all.<corpus>.confusion-<condition>.png``."""
+    every = [f for name, f in doc["folds"].items() if name.startswith("speakers")]
+    for key, found in doc.get("summary", {}).items():
+        if not key.startswith("speakers_all_int8_"):
+            continue
+        condition = key.removeprefix("speakers_all_int8_").removesuffix("_ua")
+        for corpus, ua in found.items():
+            matrix = sum(np.array(f["corpora"][corpus][f"int8_{condition}"]["confusion"]) for f in every
+                         if corpus in f["corpora"])
+            title = f"every held-out speaker ({len(every)} folds) on {corpus}, int8 {condition}: UA {ua:.3f}"
+            plots.confusion(matrix.tolist(), LABELS, title,
+                            out.with_name(f"speakers-all.{corpus}.confusion-{condition}.png"))
