@@ -11,7 +11,8 @@ over that corpus's own classes. The folds are:
 - ``loco:<corpus>``: one whole corpus held out, the model trained on all the others.
 
 The features of all clips are computed once, with babble noise never drawn from a speaker the
-``speakers`` fold holds out, and shared by the folds. The report (JSON) is written after every
+``speakers`` fold holds out, and shared by the folds (each fold of the rotation has its own, whose
+babble never holds its held-out speakers; all are cached in ``--cache``). The report (JSON) is written after every
 fold; ``ser --validation REPORT`` copies it onto the shipped model's card. Each fold's int8 model
 and card are kept beside the report, so a test can re-derive its figures through the device path.
 """
