@@ -39,13 +39,14 @@ def rows(report: dict) -> list[str]:
     actors = ", ".join(s.partition(":")[2] for s in speakers["heldout_speakers"] if s.startswith("ravdess:"))
     ravdess = speakers["corpora"].get("ravdess", {})
     noisy = next((k for k in ravdess if k.startswith("int8_white_")), None)
+    pooled = "speakers_all_int8_clean_ua" in summary  # then the targets are on every actor's rows (below)
     if ravdess:
         out.append((f"UA, int8, new RAVDESS actors {actors}, clean, {SETTLED}", f"{ravdess['int8_clean']['ua']:.3f}",
-                    "≥ 0.68"))
+                    "" if pooled else "≥ 0.68"))
         if noisy:
             snr = noisy.removeprefix("int8_white_").removesuffix("db")
             out.append((f"UA, int8, new RAVDESS actors {actors}, white noise {snr} dB SNR, {SETTLED}",
-                        f"{ravdess[noisy]['ua']:.3f}", "≥ 0.60"))
+                        f"{ravdess[noisy]['ua']:.3f}", "" if pooled else "≥ 0.60"))
         if "int8_clean_first" in ravdess:
             out.append((f"UA, int8, new RAVDESS actors {actors}, clean, {FIRST}",
                         f"{ravdess['int8_clean_first']['ua']:.3f}", ""))
