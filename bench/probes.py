@@ -518,7 +518,7 @@ def stretch(validation: Path = VALIDATION) -> list[str]:
     report scores them); return the README's row."""
     from training.dataset import device_windows, noisy
 
-    found: dict[float, dict[str, list[float]]] = {s: defaultdict(list) for s in STRETCHES}
+    said: dict = {s: defaultdict(lambda: defaultdict(lambda: ([], []))) for s in STRETCHES}  # key, corpus
     sure: dict[float, list[float]] = defaultdict(list)  # every settled answer's top probability
     for name, (card_path, held) in folds(validation).items():
         card = cards.load(card_path)
@@ -538,9 +538,12 @@ def stretch(validation: Path = VALIDATION) -> list[str]:
                 key = f"LOCO {condition}" if name.startswith("loco-") else f"held-out {condition}"
                 for share in STRETCHES:
                     scores = np.stack([model.scores(stretched(windows[i], share, fe)) for i in mine])
-                    found[share][key].append(ua(truth, np.array(classes)[scores[:, columns].argmax(axis=1)]))
+                    said[share][key][corpus][0].extend(truth)  # a corpus's held-out speakers of every fold
+                    said[share][key][corpus][1].extend(np.array(classes)[scores[:, columns].argmax(axis=1)])
                     if condition == "settled":
                         sure[share] += list(scores.max(axis=1))
+    found = {share: {key: [ua(*by[corpus]) for corpus in sorted(by)] for key, by in said[share].items()}
+             for share in STRETCHES}
     order = ("LOCO settled", "LOCO first press", "held-out settled", "held-out 10 dB", "held-out first press")
     keys = [k for k in order if k in found[0.0]]
     print(f"int8 UA, mean over corpora ({validation.name}): {', '.join(keys)}")

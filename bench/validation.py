@@ -36,7 +36,7 @@ def rows(report: dict) -> list[str]:
     out += [(f"UA, int8, {name} left out (trained on the other corpora), {SETTLED}", f"{ua:.3f}", "≥ 0.35")
             for name, ua in summary["loco_int8_ua"].items()]
     speakers = report["folds"]["speakers"]
-    actors = ", ".join(s.partition(":")[2] for s in speakers["heldout_speakers"] if s.startswith("ravdess:"))
+    actors = who(speakers, "ravdess")
     ravdess = speakers["corpora"].get("ravdess", {})
     noisy = next((k for k in ravdess if k.startswith("int8_white_")), None)
     pooled = "speakers_all_int8_clean_ua" in summary  # then the targets are on every actor's rows (below)
@@ -50,11 +50,16 @@ def rows(report: dict) -> list[str]:
         if "int8_clean_first" in ravdess:
             out.append((f"UA, int8, new RAVDESS actors {actors}, clean, {FIRST}",
                         f"{ravdess['int8_clean_first']['ua']:.3f}", ""))
-    out += [(f"UA, int8, held-out speakers of {name}, {SETTLED}", f"{m['int8_clean']['ua']:.3f}", "")
-            for name, m in speakers["corpora"].items() if name != "ravdess"]
+    out += [(f"UA, int8, held-out speakers of {name} in the speakers fold ({who(speakers, name)}), {SETTLED}",
+             f"{m['int8_clean']['ua']:.3f}", "") for name, m in speakers["corpora"].items() if name != "ravdess"]
     out.append(("int8 accuracy drop from float, held-out speakers", f"{speakers['int8_drop_points']:+.2f} points",
                 "≤ 1.5 points"))
     return [results.row(what, figure, target, command) for what, figure, target in out + everyone(report)]
+
+
+def who(fold: dict, corpus: str) -> str:
+    """Return the ids of the speakers of ``corpus`` the ``fold`` held out, e.g. ``01, 08, 11, 15``."""
+    return ", ".join(s.partition(":")[2] for s in fold["heldout_speakers"] if s.startswith(f"{corpus}:"))
 
 
 def everyone(report: dict) -> list[tuple[str, str, str]]:
