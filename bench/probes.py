@@ -455,10 +455,10 @@ def held_out_in_noise(corpus: str = "ravdess", snr_db: float = 10.0) -> None:
         for share in (0.0, BALANCE):
             answers = []
             for _, speakers, scores, _ in parts:
-                mine = scores.copy()
+                fold_answers = scores.copy()
                 for who in np.unique(speakers):
-                    mine[speakers == who] = balanced(scores[speakers == who], share)
-                answers.append(mine)
+                    fold_answers[speakers == who] = balanced(scores[speakers == who], share)
+                answers.append(fold_answers)
             said = np.concatenate(answers)[:, columns].argmax(axis=1)
             figures.append(ua(truth, np.array(labels)[np.array(columns)[said]]))
         print(f"held-out {corpus} speakers ({len(set(np.concatenate([s for _, s, _, _ in parts])))}), {condition}: "
