@@ -15,7 +15,7 @@ from device.card import load
 from device.features import extract
 from device.model import EmotionModel
 from device.recognizer import Recognizer
-from tests.paths import NO_RAVDESS, RAVDESS
+from tests.paths import NO_RAVDESS, RAVDESS, REPO, SHARED_DATA
 from training import corpora, crossval, evaluate, train
 from training.__main__ import main
 from training.corpora import LABELS
@@ -30,6 +30,22 @@ def test_the_shipped_card_is_validated_with_the_recipe_it_was_trained_with():
     shipped = sub.choices["ser"].parse_args(shlex.split(card.training["command"])[4:])  # after "python -m training ser"
     recipe = card.metrics["validation"]["recipe"]
     assert json.loads(json.dumps({k: getattr(shipped, k) for k in recipe})) == recipe
+
+
+def test_every_speaker_is_held_out_once_and_the_pooled_figures_are_the_folds_own():
+    """The held-out-speaker folds together hold out every speaker of every corpus once, and the
+    report's figures over all of them are their folds' answers pooled (``crossval.everyone``)."""
+    report = json.loads((REPO / "models" / "validation" / "emotune-ser.validation.json").read_text())
+    every = {name: fold for name, fold in report["folds"].items() if name.startswith("speakers")}
+    held = [s for fold in every.values() for s in fold["heldout_speakers"]]
+    assert len(held) == len(set(held))
+    missing = [name for name in report["corpora"] if not (SHARED_DATA / name).is_dir()]
+    if missing:
+        pytest.skip(f"{', '.join(missing)} not in {SHARED_DATA}: the corpora come from ../shared/data")
+    clips = [c for name in report["corpora"] for c in corpora.load(name, SHARED_DATA / name)]
+    assert sorted(held) == sorted({c.speaker for c in clips})
+    for condition in ("int8_clean", "int8_white_10db", "int8_clean_first"):
+        assert crossval.everyone(every, clips, condition) == report["summary"][f"speakers_all_{condition}_ua"]
 
 
 @pytest.fixture(scope="module")
