@@ -54,7 +54,7 @@ def rows(report: dict) -> list[str]:
              f"{m['int8_clean']['ua']:.3f}", "") for name, m in speakers["corpora"].items() if name != "ravdess"]
     out.append(("int8 accuracy drop from float, held-out speakers", f"{speakers['int8_drop_points']:+.2f} points",
                 "≤ 1.5 points"))
-    return [results.row(what, figure, target, command) for what, figure, target in out + everyone(report)]
+    return [results.row(what, figure, target, command) for what, figure, target in out + every_speaker(report)]
 
 
 def who(fold: dict, corpus: str) -> str:
@@ -62,7 +62,7 @@ def who(fold: dict, corpus: str) -> str:
     return ", ".join(s.partition(":")[2] for s in fold["heldout_speakers"] if s.startswith(f"{corpus}:"))
 
 
-def everyone(report: dict) -> list[tuple[str, str, str]]:
+def every_speaker(report: dict) -> list[tuple[str, str, str]]:
     """Return (what, figure, target) of the held-out-speaker folds taken together, where the report
     has several (``--speaker-folds``): every speaker of every corpus scored by the fold that never
     heard them."""

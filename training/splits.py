@@ -43,9 +43,9 @@ def rotation(clips: list[Clip], first: list[str], folds: int, seed: int) -> list
     alike in size. A corpus with fewer speakers than groups is held out by only some of them, and
     a group no speaker is left for is not returned."""
     groups: list[list[str]] = [[] for _ in range(folds - 1)]
-    turn = 0
+    turn, taken = 0, set(first)
     for name in sorted({c.corpus for c in clips}):
-        rest = [s for s in speakers([c for c in clips if c.corpus == name]) if s not in set(first)]
+        rest = [s for s in speakers([c for c in clips if c.corpus == name]) if s not in taken]
         for speaker in random.Random(f"{seed}:{name}").sample(rest, len(rest)):
             groups[turn % len(groups)].append(speaker)
             turn += 1
