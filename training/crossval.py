@@ -35,6 +35,9 @@ from .corpora import LABELS, Clip
 
 log = logging.getLogger(__name__)
 
+POOLED = ("int8_clean", "int8_white_10db", "int8_clean_first")
+"""The conditions whose figures the report also gives over every held-out-speaker fold at once."""
+
 
 def add_parser(sub) -> argparse.ArgumentParser:
     p = sub.add_parser("ser-validate", help="validate the speech recipe: corpus held out, speakers held out",
@@ -106,7 +109,7 @@ def summary(results: dict, clips: list[Clip] = ()) -> dict:
     if "speakers" in results:
         out["speakers_int8_ua"] = {k: v["int8_clean"]["ua"] for k, v in results["speakers"]["corpora"].items()}
     if clips and len(every := {k: v for k, v in results.items() if k.startswith("speakers")}) > 1:
-        for condition in ("int8_clean", "int8_white_10db", "int8_clean_first"):
+        for condition in POOLED:
             if all(condition in v for v in every.values()):
                 out[f"speakers_all_{condition}_ua"] = everyone(every, clips, condition)
     return out
@@ -161,14 +164,15 @@ def main(args) -> int:
         test = np.array([i for i, c in enumerate(clips) if c.speaker in held], dtype=np.int64)
         rest = np.setdiff1d(np.arange(len(clips)), test)
         # A fold of the rotation holds out other voices than the features' babble was kept from.
-        fold_data = (train.prepare(clips, fe, args, held)[2] if name.startswith("speakers-") else data).take(rest)
+        rotated = name.startswith("speakers-")
+        fold_data = (train.training_examples(clips, samples, fe, args, held) if rotated else data).take(rest)
         fold_fe, references = train.listening(fold_data, clips, fe, args.seed, args.room, args.level_jitter)
         model = train.fit_model(fold_data, fold_fe, args, clips, references, train.taught(clips, samples, rest, args))
         fold_fe, head = train.second_opinion(statistics, clips, rest, fold_fe, args)
         fold_card = out.with_name(f"{name}.json")
         training = {"fold": name, "heldout_speakers": sorted(held), "examples": len(fold_data)}
         int8 = EmotionModel(report.write_int8(model, fold_fe, fold_data, fold_card, training, references, head))
-        pictures = None if name.startswith("speakers-") else fold_card.with_suffix("")  # the rotation: pooled
+        pictures = None if rotated else fold_card.with_suffix("")  # the rotation's are drawn pooled
         result = report.score(model, int8, fold_fe, [clips[i] for i in test], [samples[i] for i in test],
                               args.noise_snr, pictures)
         doc["folds"][name] = {"heldout_speakers": sorted(held), "clips": len(test), **result}
@@ -184,13 +188,11 @@ def draw_everyone(doc: dict, out: Path) -> None:
     """Draw each corpus's int8 confusion over every held-out-speaker fold of the report ``doc`` at
     once (:func:`everyone`), beside it at ``out``: ``speakers-all.<corpus>.confusion-<condition>.png``."""
     every = [f for name, f in doc["folds"].items() if name.startswith("speakers")]
-    for key, found in doc.get("summary", {}).items():
-        if not key.startswith("speakers_all_int8_"):
-            continue
-        condition = key.removeprefix("speakers_all_int8_").removesuffix("_ua")
-        for corpus, ua in found.items():
-            matrix = sum(np.array(f["corpora"][corpus][f"int8_{condition}"]["confusion"]) for f in every
+    for condition in POOLED:
+        heard = condition.removeprefix("int8_")
+        for corpus, ua in doc.get("summary", {}).get(f"speakers_all_{condition}_ua", {}).items():
+            matrix = sum(np.array(f["corpora"][corpus][condition]["confusion"]) for f in every
                          if corpus in f["corpora"])
-            title = f"every held-out speaker ({len(every)} folds) on {corpus}, int8 {condition}: UA {ua:.3f}"
+            title = f"every held-out speaker ({len(every)} folds) on {corpus}, int8 {heard}: UA {ua:.3f}"
             plots.confusion(matrix.tolist(), LABELS, title,
-                            out.with_name(f"speakers-all.{corpus}.confusion-{condition}.png"))
+                            out.with_name(f"speakers-all.{corpus}.confusion-{heard}.png"))

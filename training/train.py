@@ -469,20 +469,27 @@ def clip_set(sources: list[tuple[str, Path]]) -> list[Clip]:
 
 def prepare(clips: list[Clip], fe: FrontEnd, args, exclude: set[str]) -> tuple[list[Clip], list[np.ndarray],
                                                                                Examples]:
-    """Return the readable clips, their samples and the training examples of all of them.
+    """Return the readable clips, their samples and the training examples of all of them
+    (:func:`training_examples`)."""
+    clips, samples = read_all(clips, fe.sample_rate)
+    return clips, samples, training_examples(clips, samples, fe, args, exclude)
+
+
+def training_examples(clips: list[Clip], samples: list[np.ndarray], fe: FrontEnd, args,
+                      exclude: set[str]) -> Examples:
+    """Return the training examples of the read ``clips`` (their ``samples``): each clip's clean
+    features and its augmented copies.
 
     Babble for the augmentation never comes from the speakers in ``exclude``. The examples are
     computed once per clip set and recipe and then read from ``args.cache``.
     """
-    clips, samples = read_all(clips, fe.sample_rate)
     chain = Augmenter(speed=tuple(args.speed))
     key = {"clips": [(str(c.path), c.path.stat().st_size, c.label, c.speaker) for c in clips],
            "copies": args.copies, "seed": args.seed, "exclude": sorted(exclude), "frontend": fe.to_dict(),
            "augment": chain_key(chain)}
-    data = cached(args.cache, key, lambda: examples(clips, samples, fe, args.copies,
+    return cached(args.cache, key, lambda: examples(clips, samples, fe, args.copies,
                                                     augmenters(clips, samples, exclude, chain=chain), args.seed,
                                                     args.jobs))
-    return clips, samples, data
 
 
 def taught(clips: list[Clip], samples: list[np.ndarray], train: np.ndarray, args) -> Lessons | None:
