@@ -42,6 +42,12 @@ left out and on the held-out speakers.
 
     .venv/bin/python bench/probes.py confidence   # with the folds' scores cached by bench/calibrate.py
 
+``corpora``: what more corpora buy a corpus left out, for a reading of the statistics head's kind (a
+logistic regression on the 16 coarse bands' statistics relative to the speaker): trained on every
+subset of one, two, three and four of the other corpora that acts all of its emotions.
+
+    .venv/bin/python bench/probes.py corpora      # about 2 minutes on two cores
+
 ``voices``: how well the ``--distil`` teacher alone (:mod:`training.teacher`, a logistic regression on
 a pretrained speaker encoder's utterance embeddings) names the emotions of a corpus left out, on the
 raw embeddings and on each speaker's z-scores, for three regularisation strengths.
@@ -84,6 +90,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import itertools
 import json
 import multiprocessing
 import shlex
@@ -162,20 +169,24 @@ def per_speaker(x: np.ndarray, speakers: np.ndarray, scale: bool = False) -> np.
 
 def loco(x: np.ndarray, labels: np.ndarray, corpora: np.ndarray, strength: float = 0.05) -> list[float]:
     """Return the UA of each corpus left out (argmax over its own classes) for a logistic regression
-    of inverse regularisation ``strength``."""
+    of inverse regularisation ``strength`` trained on the other corpora."""
+    return [left_out(x, labels, corpora, corpus, [c for c in CORPORA if c != corpus], strength) for corpus in CORPORA]
+
+
+def left_out(x: np.ndarray, labels: np.ndarray, corpora: np.ndarray, corpus: str, learnt: list[str],
+             strength: float = 0.05) -> float:
+    """Return the UA of ``corpus`` (argmax over its own classes) for a logistic regression of inverse
+    regularisation ``strength`` trained on the corpora ``learnt``."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
-    out = []
-    for corpus in CORPORA:
-        train, test = corpora != corpus, corpora == corpus
-        scaler = StandardScaler().fit(x[train])
-        clf = LogisticRegression(C=strength, max_iter=3000, class_weight="balanced")
-        clf.fit(scaler.transform(x[train]), labels[train])
-        classes = [c for c in clf.classes_ if c in set(labels[test])]
-        p = clf.predict_proba(scaler.transform(x[test]))[:, [list(clf.classes_).index(c) for c in classes]]
-        out.append(ua(labels[test], np.array(classes)[p.argmax(axis=1)]))
-    return out
+    train, test = np.isin(corpora, learnt), corpora == corpus
+    scaler = StandardScaler().fit(x[train])
+    clf = LogisticRegression(C=strength, max_iter=3000, class_weight="balanced")
+    clf.fit(scaler.transform(x[train]), labels[train])
+    classes = [c for c in clf.classes_ if c in set(labels[test])]
+    p = clf.predict_proba(scaler.transform(x[test]))[:, [list(clf.classes_).index(c) for c in classes]]
+    return ua(labels[test], np.array(classes)[p.argmax(axis=1)])
 
 
 def table() -> dict[str, np.ndarray]:
@@ -203,6 +214,28 @@ def features() -> None:
                     ("log-mel, speaker z-scores", per_speaker(mel, speakers, scale=True))):
         found_ua = loco(x, t["label"], t["corpus"])
         print(f"  {name:<26} {' '.join(f'{u:.3f}' for u in found_ua)}  mean {np.mean(found_ua):.3f}")
+
+
+def more_corpora() -> None:
+    """Print each corpus's UA left out for the statistics head's kind of reading (the 16 coarse bands'
+    level, deviation and change relative to the speaker, a logistic regression of the head's strength)
+    trained on every subset of one, two, three and four of the other corpora that acts all the
+    left-out corpus's emotions (the mean over those subsets)."""
+    from device.statistics import coarse
+    from training.statistics_head import POOL, STRENGTH
+
+    t = table()
+    x = np.stack([coarse(row, POOL) for row in per_speaker(t["mel"], t["speaker"])])
+    print(f"UA left out, by training corpora: {' '.join(CORPORA)}")
+    for k in range(1, len(CORPORA)):
+        cells = []
+        for corpus in CORPORA:
+            acted = set(t["label"][t["corpus"] == corpus])
+            found = [left_out(x, t["label"], t["corpus"], corpus, list(learnt), STRENGTH)
+                     for learnt in itertools.combinations([c for c in CORPORA if c != corpus], k)
+                     if acted <= set(t["label"][np.isin(t["corpus"], learnt)])]
+            cells.append(f"{np.mean(found):.3f} ({len(found)})" if found else "–")
+        print(f"  {k} {'corpus' if k == 1 else 'corpora'}: {'  '.join(cells)}")
 
 
 def voices() -> None:
@@ -750,8 +783,8 @@ def heads(validation: Path = VALIDATION, draws: int = 20) -> None:
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("probe", choices=("features", "voices", "levels", "statistics", "balance", "stretch", "confidence",
-                                     "heads", "ensemble", "lengths", "shared"))
+    p.add_argument("probe", choices=("features", "corpora", "voices", "levels", "statistics", "balance", "stretch",
+                                     "confidence", "heads", "ensemble", "lengths", "shared"))
     p.add_argument("--no-readme", action="store_true", help="print only; leave README.md alone")
     p.add_argument("--validation", type=Path, default=VALIDATION,
                    help="balance, stretch, confidence, statistics, heads, ensemble, lengths, shared: the folds "
@@ -763,6 +796,8 @@ def main() -> int:
         raise SystemExit(f"bench: no corpora at {DATA}")
     if args.probe == "features":
         features()
+    elif args.probe == "corpora":
+        more_corpora()
     elif args.probe == "voices":
         voices()
     elif args.probe == "levels":
