@@ -6,7 +6,12 @@ and 15 of its 20 actors (as many men as women, give or take one; each draw's sma
 larger ones; two draws) and all 20 are each validated with the card's recipe and every actor held
 out once (``ser-validate --folds speakers --speaker-folds 5``): each actor is scored by a fold that
 learnt from the other four fifths of the set, so a set of N actors says what 0.8 N training actors
-give a new one. The UA is the report's pooled figure (``speakers_all_*``, settled box, int8).
+give a new one. The UA is the report's pooled figure (``speakers_all_*``, int8): clean and in white
+noise as a settled box hears, and clean at the first press.
+
+With ``--others`` each set is learnt beside every speaker of the four other corpora, as the card's
+recipe learns (about 35 minutes a set; the set of all 20 is then the card's own validation), to see
+how the other corpora change the curve.
 
 A line through UA against log2(training actors) says how much each doubling of the voices buys, and
 where it would reach the targets if it kept going (an extrapolation, not a measurement).
@@ -228,12 +233,14 @@ def numbers(text: str) -> tuple[int, ...]:
 def main() -> int:
     p = results.parser(__doc__)
     p.add_argument("--others", action="store_true",
-                   help="learn the four other corpora in full beside each set (the card's recipe; about 38 minutes "
+                   help="learn the four other corpora in full beside each set (the card's recipe; about 35 minutes "
                         "a set; all 20 actors is the card's own validation)")
     p.add_argument("--sizes", type=numbers, default=SIZES, help="sets of this many actors, comma-separated, "
                    "ending with 20")
     p.add_argument("--draws", type=numbers, default=DRAWS, help="which draws of each size")
     args = p.parse_args()
+    if not DATA.is_dir():
+        raise SystemExit(f"bench: no corpora at {DATA}")
     if args.sizes[-1] != 20 or list(args.sizes) != sorted(args.sizes):
         raise SystemExit(f"--sizes {','.join(map(str, args.sizes))}: give sizes in order, ending with 20")
     curve = Curve(args.others, args.sizes, args.draws)
