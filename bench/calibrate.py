@@ -104,6 +104,16 @@ def balanced(scores: np.ndarray, share: float) -> np.ndarray:
     return np.stack([voice.balance(s, share) for s in scores])
 
 
+def by_listener(speakers: np.ndarray, scores: np.ndarray, share: float = BALANCE) -> np.ndarray:
+    """Return ``scores`` with each speaker's balanced by ``share`` against that speaker's own (:func:`balanced`):
+    one box per person, as the box decides."""
+    out = np.empty_like(scores)
+    for who in np.unique(speakers):
+        rows = speakers == who
+        out[rows] = balanced(scores[rows], share)
+    return out
+
+
 def _classify_all(recognizer: Recognizer, clips: list) -> list[tuple]:
     """Return ``(clip, prediction)`` for each clip the recognizer hears speech in."""
     out = []

@@ -42,9 +42,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import results  # noqa: E402
-from bench.calibrate import DATA, FIGURES, VALIDATION, balanced, fold_scores, folds, ua  # noqa: E402
+from bench.calibrate import DATA, FIGURES, VALIDATION, by_listener, fold_scores, folds, ua  # noqa: E402
 from device import card as cards  # noqa: E402
-from device.voice import BALANCE  # noqa: E402
+from training.music_train import number_list  # noqa: E402
 
 COMMAND = ".venv/bin/python bench/curve.py"
 OUT = ROOT / "build" / "curve"
@@ -129,12 +129,11 @@ class Curve:
             if not name.startswith("speakers") or not actors_held:
                 continue
             heard, labels = fold_scores(name, card, held), cards.load(card).labels  # cached for all it held out
-            for who in actors_held:
-                mine = heard["speaker"] == who
-                speaker += list(heard["speaker"][mine])
-                label += list(heard["label"][mine])
-                answer += [labels[i] for i in balanced(heard["scores"][mine], BALANCE).argmax(axis=1)]
-        return np.array(speaker), np.array(label), np.array(answer)
+            mine = np.isin(heard["speaker"], actors_held)
+            speaker.append(heard["speaker"][mine])
+            label.append(heard["label"][mine])
+            answer.append(np.array(labels)[by_listener(heard["speaker"], heard["scores"]).argmax(axis=1)][mine])
+        return np.concatenate(speaker), np.concatenate(label), np.concatenate(answer)
 
     def followed(self) -> dict[int, dict[int, list[float]]]:
         """Return ``{actors in the test set: {training actors: [UA of each draw]}}``: each draw's set
@@ -226,18 +225,14 @@ def doubling(points: list[tuple[int, float]]) -> tuple[float, float]:
     return round(float(intercept), 6), round(float(slope), 6)
 
 
-def numbers(text: str) -> tuple[int, ...]:
-    return tuple(int(n) for n in text.split(","))
-
-
 def main() -> int:
     p = results.parser(__doc__)
     p.add_argument("--others", action="store_true",
                    help="learn the four other corpora in full beside each set (the card's recipe; about 35 minutes "
                         "a set; all 20 actors is the card's own validation)")
-    p.add_argument("--sizes", type=numbers, default=SIZES, help="sets of this many actors, comma-separated, "
+    p.add_argument("--sizes", type=number_list(int), default=SIZES, help="sets of this many actors, comma-separated, "
                    "ending with 20")
-    p.add_argument("--draws", type=numbers, default=DRAWS, help="which draws of each size")
+    p.add_argument("--draws", type=number_list(int), default=DRAWS, help="which draws of each size")
     args = p.parse_args()
     if not DATA.is_dir():
         raise SystemExit(f"bench: no corpora at {DATA}")

@@ -104,7 +104,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import results  # noqa: E402
-from bench.calibrate import DATA, OUT, VALIDATION, balanced, fold_scores, folds, ua  # noqa: E402
+from bench.calibrate import DATA, OUT, VALIDATION, balanced, by_listener, fold_scores, folds, ua  # noqa: E402
 from device import audio  # noqa: E402
 from device import card as cards  # noqa: E402
 from device.config import ModelSettings  # noqa: E402
@@ -603,11 +603,9 @@ def confidence(validation: Path = VALIDATION) -> list[str]:
     heard: dict[str, list] = {"new corpora": [], "new speakers": []}
     for name, (card_path, speakers) in folds(validation).items():
         data = fold_scores(name, card_path, speakers)
-        for who in np.unique(data["speaker"]):
-            rows = data["speaker"] == who
-            truth = np.array([labels.index(t) for t in data["label"][rows]])
-            heard["new corpora" if name.startswith("loco-") else "new speakers"].append(
-                (truth, balanced(data["scores"][rows], BALANCE)))
+        truth = np.array([labels.index(t) for t in data["label"]])
+        heard["new corpora" if name.startswith("loco-") else "new speakers"].append(
+            (truth, by_listener(data["speaker"], data["scores"])))
     print("min_confidence t: share acted on, right among them; answers from t to the next t: share, right, "
           "circumplex distance to the truth")
     figures = []
